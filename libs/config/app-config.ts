@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { envSchema, type Env } from './config.schema';
+
+export interface ApnsConfig {
+  keyPem: string;
+  keyId: string;
+  teamId: string;
+  topic: string;
+  /** Replaces Apple's hosts (both environments), for a local fake. */
+  endpoint?: { host: string; port: number };
+}
+
+export interface FcmConfig {
+  projectId: string;
+  /** Parsed service-account JSON; absent in emulator mode (endpoint set, static bearer token). */
+  serviceAccount?: { project_id: string; client_email: string; private_key: string };
+  endpoint?: { host: string; port: number; origin: string };
+}
+
+export interface AppConfig {
+  redisUrl: string;
+  http: { host: string; port: number; publicUrl?: string };
+  logLevel: Env['LOG_LEVEL'];
+  masterKeys: { version: string; key: Buffer }[];
+  adminToken: string;
+  allowPrivateHosts: boolean;
+  queuePrefix: string;
+  workerId: string;
+  leaseTtlMs: number;
+  imap: { connectTimeoutMs: number; socketTimeoutMs: number; reIdleMs: number };
+  dispatchConcurrency: number;
+  apns?: ApnsConfig;
+  fcm?: FcmConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function readFileOrProblem(name: string, path: string, problems: string[]): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    problems.push(`${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
+}
+
+/** The only reader of process.env: validates everything at once and names every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  let apns: ApnsConfig | undefined;
+  if (e.APNS_KEY_FILE && e.APNS_KEY_ID && e.APNS_TEAM_ID && e.APNS_TOPIC) {
+    const keyPem = readFileOrProblem('APNS_KEY_FILE', e.APNS_KEY_FILE, problems);
+    if (keyPem !== undefined && !keyPem.includes('PRIVATE KEY')) {
+      problems.push('APNS_KEY_FILE: not a PEM private key (expected the .p8 file from Apple)');
+    }
+    if (keyPem) {
+      apns = {
+        keyPem,
+        keyId: e.APNS_KEY_ID,
+        teamId: e.APNS_TEAM_ID,
+        topic: e.APNS_TOPIC,
+        endpoint: e.APNS_ENDPOINT ? { host: e.APNS_ENDPOINT.host, port: e.APNS_ENDPOINT.port } : undefined,
+      };
+    }
+  }
+
+  let fcm: FcmConfig | undefined;
+  if (e.FCM_SERVICE_ACCOUNT_FILE) {
+    const raw = readFileOrProblem('FCM_SERVICE_ACCOUNT_FILE', e.FCM_SERVICE_ACCOUNT_FILE, problems);
+    if (raw !== undefined) {
+      try {
+        const account = JSON.parse(raw) as Record<string, unknown>;
+        const { project_id, client_email, private_key } = account;
+        if (typeof project_id !== 'string' || typeof client_email !== 'string' || typeof private_key !== 'string') {
+          problems.push('FCM_SERVICE_ACCOUNT_FILE: needs project_id, client_email and private_key');
+        } else {
+          fcm = {
+            projectId: e.FCM_PROJECT_ID ?? project_id,
+            serviceAccount: { project_id, client_email, private_key },
+            endpoint: e.FCM_ENDPOINT,
+          };
+        }
+      } catch {
+        problems.push('FCM_SERVICE_ACCOUNT_FILE: not valid JSON');
+      }
+    }
+  } else if (e.FCM_ENDPOINT && e.FCM_PROJECT_ID) {
+    fcm = { projectId: e.FCM_PROJECT_ID, endpoint: e.FCM_ENDPOINT };
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    redisUrl: e.REDIS_URL,
+    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL },
+    logLevel: e.LOG_LEVEL,
+    masterKeys: e.MAILPUSH_MASTER_KEY,
+    adminToken: e.MAILPUSH_ADMIN_TOKEN,
+    allowPrivateHosts: e.MAILPUSH_ALLOW_PRIVATE_HOSTS,
+    queuePrefix: e.MAILPUSH_QUEUE_PREFIX,
+    workerId: e.MAILPUSH_WORKER_ID ?? `${hostname()}-${process.pid}`,
+    leaseTtlMs: e.MAILPUSH_LEASE_TTL_MS,
+    imap: {
+      connectTimeoutMs: e.MAILPUSH_IMAP_CONNECT_TIMEOUT_MS,
+      socketTimeoutMs: e.MAILPUSH_IMAP_SOCKET_TIMEOUT_MS,
+      reIdleMs: e.MAILPUSH_IMAP_REIDLE_MS,
+    },
+    dispatchConcurrency: e.MAILPUSH_DISPATCH_CONCURRENCY,
+    apns,
+    fcm,
+  };
+}

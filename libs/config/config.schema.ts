@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const httpsEndpoint = z
+  .url({ protocol: /^https$/ })
+  .transform((raw) => {
+    const url = new URL(raw);
+    return { host: url.hostname, port: url.port ? Number(url.port) : 443, origin: url.origin };
+  });
+
+/**
+ * MAILPUSH_MASTER_KEY: comma-separated `version:base64key` entries, newest first.
+ * The first entry encrypts; every entry can decrypt, so an old key stays listed until
+ * everything sealed with it has been re-encrypted.
+ */
+const masterKeys = z.string().transform((raw, ctx) => {
+  const keys: { version: string; key: Buffer }[] = [];
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const sep = part.indexOf(':');
+    const version = sep > 0 ? part.slice(0, sep) : '';
+    const key = Buffer.from(sep > 0 ? part.slice(sep + 1) : '', 'base64');
+    if (!/^v[0-9]{1,6}$/.test(version) || key.length !== 32) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'each entry must be "v<N>:<base64 of 32 random bytes>" (e.g. v1:$(openssl rand -base64 32))',
+      });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.version === version)) {
+      ctx.addIssue({ code: 'custom', message: `key version ${version} is listed twice` });
+      return z.NEVER;
+    }
+    keys.push({ version, key });
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'at least one key is required' });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+const positiveInt = z.coerce.number().int().positive();
+
+export const envSchema = z
+  .object({
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PUBLIC_URL: z.url().optional(),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    MAILPUSH_MASTER_KEY: masterKeys,
+    MAILPUSH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+    MAILPUSH_ALLOW_PRIVATE_HOSTS: booleanFlag.default(false),
+    MAILPUSH_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('mailpush'),
+    MAILPUSH_WORKER_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    MAILPUSH_LEASE_TTL_MS: positiveInt.default(30_000),
+    MAILPUSH_IMAP_CONNECT_TIMEOUT_MS: positiveInt.default(15_000),
+    MAILPUSH_IMAP_SOCKET_TIMEOUT_MS: positiveInt.default(90_000),
+    MAILPUSH_IMAP_REIDLE_MS: positiveInt.default(9 * 60_000),
+    MAILPUSH_DISPATCH_CONCURRENCY: positiveInt.default(50),
+    APNS_KEY_FILE: z.string().min(1).optional(),
+    APNS_KEY_ID: z.string().regex(/^[A-Z0-9]{10}$/, 'must be the 10-character key id').optional(),
+    APNS_TEAM_ID: z.string().regex(/^[A-Z0-9]{10}$/, 'must be the 10-character team id').optional(),
+    APNS_TOPIC: z.string().min(1).optional(),
+    APNS_ENDPOINT: httpsEndpoint.optional(),
+    FCM_SERVICE_ACCOUNT_FILE: z.string().min(1).optional(),
+    FCM_PROJECT_ID: z.string().regex(/^[a-z0-9-]{4,64}$/).optional(),
+    FCM_ENDPOINT: httpsEndpoint.optional(),
+  })
+  .superRefine((env, ctx) => {
+    const apns = [env.APNS_KEY_FILE, env.APNS_KEY_ID, env.APNS_TEAM_ID, env.APNS_TOPIC];
+    if (apns.some(Boolean) && !apns.every(Boolean)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APNS_KEY_FILE'],
+        message: 'APNs needs all of APNS_KEY_FILE, APNS_KEY_ID, APNS_TEAM_ID and APNS_TOPIC, or none',
+      });
+    }
+    if ((env.FCM_SERVICE_ACCOUNT_FILE || env.FCM_ENDPOINT) && !env.FCM_PROJECT_ID && !env.FCM_SERVICE_ACCOUNT_FILE) {
+      ctx.addIssue({ code: 'custom', path: ['FCM_PROJECT_ID'], message: 'FCM_ENDPOINT needs FCM_PROJECT_ID' });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+/** Variables whose values must never be printed. */
+export const SECRET_ENV_KEYS: ReadonlySet<keyof Env> = new Set(['MAILPUSH_MASTER_KEY', 'MAILPUSH_ADMIN_TOKEN']);

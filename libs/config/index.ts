@@ -1,0 +1,3 @@
+export { loadConfig, ConfigError, type AppConfig, type ApnsConfig, type FcmConfig } from './app-config';
+export { ConfigModule, APP_CONFIG } from './config.module';
+export { SECRET_ENV_KEYS } from './config.schema';
