@@ -1,0 +1,32 @@
+/** A new message as the worker saw it. Holds sender and subject: never log it. */
+export interface MailEvent {
+  accountId: string;
+  userId: string;
+  uidValidity: number;
+  uid: number;
+  /** Stable idempotency key `(accountId, uidValidity, uid)`: job id, collapse id and tag. */
+  messageKey: string;
+  from?: { name?: string; address?: string };
+  subject?: string;
+  /** ISO date from the envelope, when the message had one. */
+  date?: string;
+  /** When the worker saw it (ms since epoch), for latency figures. */
+  detectedAt: number;
+}
+
+/**
+ * `acc_<hex>.<uidValidity>.<uid>`: no colon and never an integer string (BullMQ job id rules),
+ * at most ~46 bytes (APNs collapse ids allow 64).
+ */
+export function messageKey(accountId: string, uidValidity: number, uid: number): string {
+  return `${accountId}.${uidValidity}.${uid}`;
+}
+
+export interface DeliveryJob {
+  event: MailEvent;
+  deviceId: string;
+}
+
+export function deliveryJobId(event: MailEvent, deviceId: string): string {
+  return `${event.messageKey}.${deviceId}`;
+}

@@ -1,0 +1,11 @@
+export enum QueueName {
+  /** One job per new message, id = message key: written by workers, read by dispatchers. */
+  MailEvents = 'mail-events',
+  /** One job per (message, device): each is its own retriable unit. */
+  Deliveries = 'deliveries',
+}
+
+export enum JobName {
+  NewMail = 'new-mail',
+  Deliver = 'deliver',
+}

@@ -1,0 +1,157 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../config';
+import { CredentialCipher } from './credential-cipher';
+import { newId } from './ids';
+import type { Account, AccountStatus, AccountStatusUpdate, ImapEndpoint } from './models';
+import { REDIS } from './redis.provider';
+import { RedisKeys } from './redis-keys';
+
+export interface NewAccount {
+  email: string;
+  imap: ImapEndpoint;
+  username: string;
+  password: string;
+}
+
+export interface AccountCredentials {
+  username: string;
+  password: string;
+}
+
+const CREDENTIALS_FIELD = 'credentials';
+
+function toAccount(h: Record<string, string>): Account | null {
+  if (!h.id || !h.userId || !h.email || !h.host || !h.port || !h.createdAt) return null;
+  return {
+    id: h.id,
+    userId: h.userId,
+    email: h.email,
+    provider: 'imap',
+    imap: { host: h.host, port: Number(h.port), tls: h.tls === 'true' },
+    username: h.username ?? h.email,
+    status: (h.status as AccountStatus | undefined) ?? 'connecting',
+    ...(h.lastError ? { lastError: h.lastError } : {}),
+    ...(h.nextAttemptAt ? { nextAttemptAt: h.nextAttemptAt } : {}),
+    ...(h.lastEventAt ? { lastEventAt: h.lastEventAt } : {}),
+    createdAt: h.createdAt,
+  };
+}
+
+@Injectable()
+export class AccountRepository {
+  private readonly cipher: CredentialCipher;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.cipher = new CredentialCipher(config.masterKeys);
+  }
+
+  /** Stores the account with its password sealed (AES-256-GCM, bound to the account id) in one transaction. */
+  async create(userId: string, input: NewAccount): Promise<Account> {
+    const id = newId('acc');
+    const account: Account = {
+      id,
+      userId,
+      email: input.email,
+      provider: 'imap',
+      imap: input.imap,
+      username: input.username,
+      status: 'connecting',
+      createdAt: new Date().toISOString(),
+    };
+    const sealed = this.cipher.seal(JSON.stringify({ password: input.password }), id);
+    await this.redis
+      .multi()
+      .hset(RedisKeys.account(id), {
+        id,
+        userId,
+        email: account.email,
+        host: input.imap.host,
+        port: String(input.imap.port),
+        tls: String(input.imap.tls),
+        username: input.username,
+        status: account.status,
+        createdAt: account.createdAt,
+        [CREDENTIALS_FIELD]: sealed,
+      })
+      .sadd(RedisKeys.userAccounts(userId), id)
+      .sadd(RedisKeys.allAccounts(), id)
+      .publish(RedisKeys.accountsChannel(), id)
+      .exec();
+    return account;
+  }
+
+  async find(accountId: string): Promise<Account | null> {
+    return toAccount(await this.redis.hgetall(RedisKeys.account(accountId)));
+  }
+
+  async findForUser(userId: string, accountId: string): Promise<Account | null> {
+    const account = await this.find(accountId);
+    return account && account.userId === userId ? account : null;
+  }
+
+  async listForUser(userId: string): Promise<Account[]> {
+    const ids = await this.redis.smembers(RedisKeys.userAccounts(userId));
+    const accounts = await Promise.all(ids.map((id) => this.find(id)));
+    return accounts.filter((a): a is Account => a !== null).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async allIds(): Promise<string[]> {
+    return this.redis.smembers(RedisKeys.allAccounts());
+  }
+
+  async credentials(accountId: string): Promise<AccountCredentials | null> {
+    const [username, sealed] = await this.redis.hmget(RedisKeys.account(accountId), 'username', CREDENTIALS_FIELD);
+    if (!username || !sealed) return null;
+    const { password } = JSON.parse(this.cipher.open(sealed, accountId)) as { password: string };
+    return { username, password };
+  }
+
+  /** Deletes the account and erases its credentials, cursor and lease; workers are told at once. */
+  async remove(userId: string, accountId: string): Promise<boolean> {
+    const account = await this.findForUser(userId, accountId);
+    if (!account) return false;
+    await this.redis
+      .multi()
+      .del(RedisKeys.account(accountId), RedisKeys.cursor(accountId), RedisKeys.leaseFence(accountId))
+      .srem(RedisKeys.userAccounts(userId), accountId)
+      .srem(RedisKeys.allAccounts(), accountId)
+      .publish(RedisKeys.accountsChannel(), accountId)
+      .exec();
+    return true;
+  }
+
+  /** Updates live status; a no-op for an account deleted meanwhile (never resurrects a hash). */
+  async setStatus(accountId: string, update: AccountStatusUpdate): Promise<void> {
+    const set: Record<string, string> = { status: update.status };
+    const del: string[] = [];
+    for (const field of ['lastError', 'nextAttemptAt'] as const) {
+      const v = update[field];
+      if (typeof v === 'string') set[field] = v;
+      else if (v === null) del.push(field);
+    }
+    await this.redis.eval(
+      `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+       for i = 1, #ARGV, 2 do
+         if ARGV[i+1] == '\\0del' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1]) end
+       end
+       return 1`,
+      1,
+      RedisKeys.account(accountId),
+      ...Object.entries(set).flat(),
+      ...del.flatMap((f) => [f, '\0del']),
+    );
+  }
+
+  async touchLastEvent(accountId: string, at: Date = new Date()): Promise<void> {
+    await this.redis.eval(
+      `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'lastEventAt', ARGV[1]) end return 1`,
+      1,
+      RedisKeys.account(accountId),
+      at.toISOString(),
+    );
+  }
+}

@@ -1,0 +1,11 @@
+export { StoreModule } from './store.module';
+export { REDIS, createRedis, Redis } from './redis.provider';
+export { RedisKeys } from './redis-keys';
+export { newId, isId, sha256Hex } from './ids';
+export { CredentialCipher, CredentialCipherError, type MasterKey } from './credential-cipher';
+export { UserRepository } from './user.repository';
+export { DeviceRepository, type NewDevice } from './device.repository';
+export { AccountRepository, type NewAccount, type AccountCredentials } from './account.repository';
+export { CursorRepository, type CursorWrite } from './cursor.repository';
+export { LeaseRepository, type Lease } from './lease.repository';
+export type * from './models';

@@ -1,0 +1,14 @@
+import { Global, Module } from '@nestjs/common';
+import { AccountRepository } from './account.repository';
+import { CursorRepository } from './cursor.repository';
+import { DeviceRepository } from './device.repository';
+import { LeaseRepository } from './lease.repository';
+import { RedisLifecycle, redisProvider, REDIS } from './redis.provider';
+import { UserRepository } from './user.repository';
+
+@Global()
+@Module({
+  providers: [redisProvider, RedisLifecycle, UserRepository, DeviceRepository, AccountRepository, CursorRepository, LeaseRepository],
+  exports: [REDIS, UserRepository, DeviceRepository, AccountRepository, CursorRepository, LeaseRepository],
+})
+export class StoreModule {}
