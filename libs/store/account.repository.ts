@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config';
 import { CredentialCipher } from './credential-cipher';
 import { newId } from './ids';
-import type { Account, AccountStatus, AccountStatusUpdate, ImapEndpoint } from './models';
+import type { Account, AccountStatus, AccountStatusUpdate, ImapEndpoint, MailboxCursor } from './models';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
 
@@ -49,8 +49,11 @@ export class AccountRepository {
     this.cipher = new CredentialCipher(config.masterKeys);
   }
 
-  /** Stores the account with its password sealed (AES-256-GCM, bound to the account id) in one transaction. */
-  async create(userId: string, input: NewAccount): Promise<Account> {
+  /**
+   * Stores the account with its password sealed (AES-256-GCM, bound to the account id) and its
+   * starting cursor in one transaction: mail after the link is notified, history before it is not.
+   */
+  async create(userId: string, input: NewAccount, initialCursor: MailboxCursor): Promise<Account> {
     const id = newId('acc');
     const account: Account = {
       id,
@@ -77,6 +80,7 @@ export class AccountRepository {
         createdAt: account.createdAt,
         [CREDENTIALS_FIELD]: sealed,
       })
+      .hset(RedisKeys.cursor(id), { uidValidity: String(initialCursor.uidValidity), lastUid: String(initialCursor.lastUid) })
       .sadd(RedisKeys.userAccounts(userId), id)
       .sadd(RedisKeys.allAccounts(), id)
       .publish(RedisKeys.accountsChannel(), id)

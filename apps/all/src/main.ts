@@ -1,0 +1,18 @@
+import 'reflect-metadata';
+import { bootstrapApi } from '../../api/src/bootstrap';
+import { bootstrapDispatcher } from '../../dispatcher/src/bootstrap';
+import { bootstrapWorker } from '../../worker/src/bootstrap';
+import { runRole } from '../../../libs/runtime';
+
+/** One machine, one process: api + worker + dispatcher together (`npm start`). */
+runRole('all', async () => {
+  const dispatcher = await bootstrapDispatcher();
+  const worker = await bootstrapWorker();
+  const { app, url } = await bootstrapApi();
+  process.stdout.write(`\nmailpush is running (api + worker + dispatcher)\n  API:       ${url}\n  Health:    ${url}/healthz\n  Ctrl-C to stop.\n\n`);
+  return async () => {
+    await app.close();
+    await worker.close();
+    await dispatcher.close();
+  };
+});

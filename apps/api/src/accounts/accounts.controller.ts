@@ -1,0 +1,55 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { AccountRepository, type Account, type User } from '../../../../libs/store';
+import { notFound } from '../common/api-error';
+import { CurrentUser, UserGuard } from '../common/auth.guards';
+import { ZodBodyPipe } from '../common/zod-body.pipe';
+import { createAccountSchema, type CreateAccountBody } from './account.schemas';
+import { AccountsService } from './accounts.service';
+
+function present(a: Account) {
+  return {
+    id: a.id,
+    email: a.email,
+    provider: a.provider,
+    imap: a.imap,
+    username: a.username,
+    status: a.status,
+    lastError: a.lastError ?? null,
+    nextAttemptAt: a.nextAttemptAt ?? null,
+    lastEventAt: a.lastEventAt ?? null,
+    createdAt: a.createdAt,
+  };
+}
+
+@Controller('v1/accounts')
+@UseGuards(UserGuard)
+export class AccountsController {
+  constructor(
+    private readonly service: AccountsService,
+    private readonly accounts: AccountRepository,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  async create(@CurrentUser() user: User, @Body(new ZodBodyPipe(createAccountSchema)) body: CreateAccountBody) {
+    return present(await this.service.link(user.id, body));
+  }
+
+  @Get()
+  async list(@CurrentUser() user: User) {
+    return { accounts: (await this.accounts.listForUser(user.id)).map(present) };
+  }
+
+  @Get(':id')
+  async get(@CurrentUser() user: User, @Param('id') id: string) {
+    const account = await this.accounts.findForUser(user.id, id);
+    if (!account) throw notFound('Account');
+    return present(account);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@CurrentUser() user: User, @Param('id') id: string): Promise<void> {
+    if (!(await this.accounts.remove(user.id, id))) throw notFound('Account');
+  }
+}

@@ -1,0 +1,53 @@
+import { type CanActivate, type ExecutionContext, HttpStatus, Inject, Injectable, createParamDecorator } from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request } from 'express';
+import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
+import { UserRepository, type User } from '../../../../libs/store';
+import { ApiError } from './api-error';
+
+function bearer(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  const m = typeof header === 'string' ? /^Bearer\s+(\S{1,512})$/i.exec(header) : null;
+  return m?.[1];
+}
+
+const unauthorized = () => new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Missing or invalid bearer token');
+
+function sameSecret(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+@Injectable()
+export class AdminGuard implements CanActivate {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const token = bearer(context.switchToHttp().getRequest<Request>());
+    if (!token || !sameSecret(token, this.config.adminToken)) throw unauthorized();
+    return true;
+  }
+}
+
+type AuthedRequest = Request & { user?: User };
+
+@Injectable()
+export class UserGuard implements CanActivate {
+  constructor(private readonly users: UserRepository) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    const token = bearer(req);
+    const user = token?.startsWith('mpk_') ? await this.users.findByApiKey(token) : null;
+    if (!user) throw unauthorized();
+    req.user = user;
+    return true;
+  }
+}
+
+export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext): User => {
+  const user = context.switchToHttp().getRequest<AuthedRequest>().user;
+  if (!user) throw unauthorized();
+  return user;
+});

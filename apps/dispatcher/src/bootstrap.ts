@@ -1,0 +1,8 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestLogger } from '../../../libs/logging';
+import { DispatcherModule } from './dispatcher.module';
+
+export async function bootstrapDispatcher(): Promise<INestApplicationContext> {
+  return NestFactory.createApplicationContext(DispatcherModule, { logger: new NestLogger() });
+}

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from './app-config';
+
+const key = () => `v1:${randomBytes(32).toString('base64')}`;
+const base = () => ({ MAILPUSH_MASTER_KEY: key(), MAILPUSH_ADMIN_TOKEN: 'a'.repeat(24) });
+
+describe('loadConfig', () => {
+  it('applies defaults', () => {
+    const c = loadConfig(base());
+    assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(c.http.port, 8080);
+    assert.equal(c.allowPrivateHosts, false);
+    assert.equal(c.imap.reIdleMs, 9 * 60_000);
+    assert.equal(c.apns, undefined);
+    assert.equal(c.fcm, undefined);
+  });
+
+  it('names every bad variable at once', () => {
+    try {
+      loadConfig({ MAILPUSH_MASTER_KEY: 'short', PORT: 'eighty', MAILPUSH_ALLOW_PRIVATE_HOSTS: 'maybe', APNS_KEY_ID: 'ABC' });
+      assert.fail('expected a ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      const text = err.problems.join('\n');
+      for (const name of ['MAILPUSH_MASTER_KEY', 'MAILPUSH_ADMIN_TOKEN', 'PORT', 'MAILPUSH_ALLOW_PRIVATE_HOSTS', 'APNS_KEY_ID']) {
+        assert.match(text, new RegExp(name));
+      }
+      assert.ok(!text.includes('short'), 'secret values are not echoed');
+    }
+  });
+
+  it('accepts a rotation list and keeps the newest first', () => {
+    const c = loadConfig({ ...base(), MAILPUSH_MASTER_KEY: `${key().replace('v1', 'v2')},${key()}` });
+    assert.deepEqual(c.masterKeys.map((k) => k.version), ['v2', 'v1']);
+  });
+
+  it('configures FCM emulator mode from FCM_ENDPOINT and FCM_PROJECT_ID', () => {
+    const c = loadConfig({ ...base(), FCM_ENDPOINT: 'https://127.0.0.1:9443', FCM_PROJECT_ID: 'demo-project' });
+    assert.deepEqual(c.fcm, { projectId: 'demo-project', endpoint: { host: '127.0.0.1', port: 9443, origin: 'https://127.0.0.1:9443' } });
+  });
+
+  it('refuses a partial APNs configuration and an unreadable key file', () => {
+    assert.throws(() => loadConfig({ ...base(), APNS_KEY_ID: 'ABC123DEFG' }), /APNS_KEY_FILE/);
+    assert.throws(
+      () => loadConfig({ ...base(), APNS_KEY_FILE: '/nonexistent.p8', APNS_KEY_ID: 'ABC123DEFG', APNS_TEAM_ID: 'TEAM123456', APNS_TOPIC: 'x' }),
+      /cannot read/,
+    );
+  });
+});

@@ -1,0 +1,1 @@
+export { buildMailNotification, truncateUtf8 } from './mail-notification.builder';

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { Agent, type AgentOptions, type RequestOptions } from 'node:https';
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
+import { cert, deleteApp, initializeApp, type App, type Credential, type GoogleOAuthAccessToken } from 'firebase-admin/app';
+import { getMessaging, type Message, type Messaging } from 'firebase-admin/messaging';
+import type { FcmConfig } from '../config/app-config';
+import { ErrorClass } from '../errors/error-class';
+import { classifyFcmError } from '../errors/push-error.classifier';
+import { PushDeliveryError, type DeliveryResult, type PushNotification } from './push-notification';
+
+/** How long FCM keeps trying to reach an offline device. */
+const TTL_MS = 3600_000;
+
+/**
+ * Access token accepted by Firebase emulators (and by the local FCM fake). Used only when an
+ * endpoint is configured without a service account, so it can never reach Google.
+ */
+export const EMULATOR_ACCESS_TOKEN = 'owner';
+
+class StaticEmulatorCredential implements Credential {
+  getAccessToken(): Promise<GoogleOAuthAccessToken> {
+    // Long enough that firebase-admin (which refreshes 5 min before expiry) never asks again.
+    return Promise.resolve({ access_token: EMULATOR_ACCESS_TOKEN, expires_in: 365 * 24 * 3600 });
+  }
+}
+
+/**
+ * firebase-admin has no endpoint override for messaging: `send()` always targets
+ * `https://fcm.googleapis.com/v1/projects/<id>/messages:send` over HTTP/1.1 through
+ * `AppOptions.httpAgent`. This agent dials the configured endpoint instead of the host in the
+ * URL (like `curl --connect-to`), and verifies the server's certificate against the endpoint's
+ * own name, exactly as a direct `https://<endpoint>` request would, with the default trust store
+ * (plus NODE_EXTRA_CA_CERTS). Only the HTTP `Host` header still says fcm.googleapis.com.
+ */
+export class EndpointAgent extends Agent {
+  constructor(
+    private readonly endpoint: { host: string; port: number },
+    options: AgentOptions = {},
+  ) {
+    super({ keepAlive: true, ...options });
+  }
+
+  override createConnection(_options: RequestOptions, _callback?: (err: Error | null, stream: Duplex) => void): Duplex {
+    const { host, port } = this.endpoint;
+    return tlsConnect({
+      host,
+      port,
+      // SNI and the identity check use the endpoint's name; no SNI for an IP (checked against IP SANs).
+      servername: isIP(host) ? undefined : host,
+      ALPNProtocols: ['http/1.1'],
+    });
+  }
+}
+
+/**
+ * Sends notification messages through FCM HTTP v1 with firebase-admin (`Messaging.send`, one
+ * request per message, HTTP/1.1 keep-alive).
+ *
+ * Retries: firebase-admin itself retries 503 and ECONNRESET/ETIMEDOUT up to 4 times (honouring
+ * `Retry-After`, else 0/1/2/4 s); everything else, 429 included, comes straight back and is
+ * thrown as a {@link PushDeliveryError} for the queue. Never logs tokens or content.
+ */
+export class FcmTransport {
+  private readonly app: App;
+  private readonly messaging: Messaging;
+  private readonly agent: Agent;
+  private closed = false;
+
+  constructor(config: FcmConfig) {
+    let credential: Credential;
+    if (config.serviceAccount) {
+      const sa = config.serviceAccount;
+      // The OAuth exchange goes to Google's token server directly, never to the endpoint.
+      credential = cert({ projectId: sa.project_id, clientEmail: sa.client_email, privateKey: sa.private_key });
+    } else if (config.endpoint) {
+      credential = new StaticEmulatorCredential();
+    } else {
+      throw new Error('FcmTransport needs a service account, or an endpoint (emulator mode)');
+    }
+    this.agent = config.endpoint ? new EndpointAgent(config.endpoint) : new Agent({ keepAlive: true });
+    this.app = initializeApp({ credential, projectId: config.projectId, httpAgent: this.agent }, `mailpush-fcm-${randomUUID()}`);
+    this.messaging = getMessaging(this.app);
+  }
+
+  async send(token: string, n: PushNotification): Promise<DeliveryResult> {
+    if (this.closed) throw new Error('FcmTransport is closed');
+    if (token.length === 0 || /\s/.test(token)) {
+      return { status: 'rejected', code: 'invalid_token', message: 'FCM registration token is empty or contains whitespace' };
+    }
+    const message: Message = {
+      token,
+      notification: { title: n.title, body: n.body },
+      data: { ...n.data },
+      android: {
+        priority: 'high',
+        ttl: TTL_MS,
+        collapseKey: n.collapseKey,
+        notification: { tag: n.collapseKey },
+      },
+    };
+    try {
+      const name = await this.messaging.send(message);
+      return { status: 'delivered', providerId: name };
+    } catch (err) {
+      const { classified, deadToken } = classifyFcmError(err);
+      if (deadToken) return { status: 'dead_token', code: classified.code };
+      if (classified.errorClass === ErrorClass.Permanent) {
+        return { status: 'rejected', code: classified.code, message: classified.message };
+      }
+      throw new PushDeliveryError('fcm', classified);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await deleteApp(this.app);
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,1 @@
+export { runRole, type Stop } from './run-role';
