@@ -1,0 +1,15 @@
+export { eventually, type EventuallyOptions } from './eventually';
+export { freePort, freePorts, isPortOpen, waitForPortClosed } from './free-port';
+export { startRedis, type RedisHandle } from './redis-server';
+export { startDovecot, type DeliverInput, type DovecotHandle, type DovecotOptions, type DovecotUser } from './dovecot';
+export { buildMessage, encodeHeaderText, type MailMessage, type MailMessageInput } from './mail-message';
+export {
+  findExecutable,
+  isAlive,
+  makeTemporaryDir,
+  onProcessExit,
+  spawnGuarded,
+  type GuardedProcess,
+  type TemporaryDir,
+} from './guarded-process';
+export { testCa, issueServerCert, type TestCa, type ServerCert } from './test-ca';
