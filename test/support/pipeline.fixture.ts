@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { startApnsFake, type ApnsFake } from '../fakes/apns-fake';
+import { startFcmFake, type FcmFake } from '../fakes/fcm-fake';
+import { eventually, freePort, startDovecot, startRedis, type DovecotHandle, type RedisHandle } from '../harness';
+import { ApiClient } from './api-client';
+import { makeAdminToken, makeApnsKey, makeMasterKey } from './factories';
+import { RoleProcess, type Role } from './role-process';
+
+export const APNS_TOPIC = 'com.example.mailpush';
+export const FCM_PROJECT = 'mailpush-test';
+
+export interface Pipeline {
+  redis: RedisHandle;
+  dovecot: DovecotHandle;
+  apns: ApnsFake;
+  fcm: FcmFake;
+  env: Record<string, string>;
+  admin: ApiClient;
+  roles: Map<Role, RoleProcess>;
+  startRole(role: Role): RoleProcess;
+  /** Waits until no job is waiting, active or delayed in either queue. */
+  quiescent(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Real Redis, real Dovecot, the strict APNs and FCM fakes, and mailpush's three roles as separate
+ * processes configured against them.
+ */
+export async function startPipeline(options: {
+  users: { user: string; password: string }[];
+  roles?: Role[];
+  env?: Record<string, string>;
+}): Promise<Pipeline> {
+  const key = makeApnsKey();
+  const [redis, dovecot, apns, fcm] = await Promise.all([
+    startRedis(),
+    startDovecot({ users: options.users }),
+    startApnsFake({ teamId: key.teamId, keyId: key.keyId, publicKeyPem: key.publicKeyPem, topic: APNS_TOPIC }),
+    startFcmFake({ projectId: FCM_PROJECT }),
+  ]);
+  const port = await freePort();
+  const env: Record<string, string> = {
+    REDIS_URL: redis.url,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    MAILPUSH_MASTER_KEY: makeMasterKey(),
+    MAILPUSH_ADMIN_TOKEN: makeAdminToken(),
+    MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true',
+    MAILPUSH_LEASE_TTL_MS: '3000',
+    APNS_KEY_FILE: key.keyFile,
+    APNS_KEY_ID: key.keyId,
+    APNS_TEAM_ID: key.teamId,
+    APNS_TOPIC,
+    APNS_ENDPOINT: apns.url,
+    FCM_ENDPOINT: fcm.url,
+    FCM_PROJECT_ID: FCM_PROJECT,
+    ...options.env,
+  };
+  const roles = new Map<Role, RoleProcess>();
+  const startRole = (role: Role): RoleProcess => {
+    const proc = RoleProcess.start(role, env);
+    roles.set(role, proc);
+    return proc;
+  };
+  for (const role of options.roles ?? ['api', 'worker', 'dispatcher']) startRole(role);
+  const admin = new ApiClient(`http://127.0.0.1:${port}`, env.MAILPUSH_ADMIN_TOKEN);
+  await eventually(async () => assert.equal((await admin.get('/readyz')).status, 200), { timeoutMs: 30_000, message: 'api never became ready' });
+  const queueRedis = new Redis(redis.url, { maxRetriesPerRequest: null });
+
+  return {
+    redis,
+    dovecot,
+    apns,
+    fcm,
+    env,
+    admin,
+    roles,
+    startRole,
+    async quiescent(timeoutMs = 20_000) {
+      const queues = ['mail-events', 'deliveries'].map((name) => new Queue(name, { connection: queueRedis, prefix: 'mailpush' }));
+      try {
+        await eventually(
+          async () => {
+            for (const q of queues) {
+              const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+              const pending = Object.values(counts).reduce((a, b) => a + b, 0);
+              assert.equal(pending, 0, `${q.name} not drained: ${JSON.stringify(counts)}`);
+            }
+          },
+          { timeoutMs },
+        );
+      } finally {
+        await Promise.all(queues.map((q) => q.close()));
+      }
+    },
+    async stop() {
+      await Promise.all([...roles.values()].map((r) => r.stop()));
+      await queueRedis.quit();
+      await Promise.all([apns.close(), fcm.close(), dovecot.stop(), redis.stop()]);
+    },
+  };
+}
+
+/** Creates a user through the API and returns a client holding its API key. */
+export async function createUser(admin: ApiClient): Promise<ApiClient> {
+  const created = await admin.post<{ id: string; apiKey: string }>('/v1/users', {});
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return admin.withToken(created.body.apiKey);
+}
+
+/** Links a Dovecot user's INBOX through the API and waits until a worker watches it. */
+export async function linkAccount(user: ApiClient, dovecot: DovecotHandle, login: { user: string; password: string }): Promise<string> {
+  const account = await user.post<{ id: string }>('/v1/accounts', {
+    email: `${login.user}@example.test`,
+    provider: 'imap',
+    imap: { host: dovecot.host, port: dovecot.port, tls: true },
+    auth: { type: 'password', username: login.user, password: login.password },
+  });
+  assert.equal(account.status, 201, JSON.stringify(account.body));
+  await eventually(async () => {
+    const live = await user.get<{ status: string }>(`/v1/accounts/${account.body.id}`);
+    assert.equal(live.body.status, 'idle');
+  });
+  return account.body.id;
+}
