@@ -72,7 +72,12 @@ export function classifyApnsFailure(failure: ApnsFailureLike): PushErrorClassifi
   const code = reason ? snake(reason) : apnsStatusCode(status);
 
   if (status === 429) {
-    return notDead({ errorClass: ErrorClass.RateLimited, code, message: `APNs asked to slow down (${label})`, retryAfterMs });
+    return notDead({
+      errorClass: ErrorClass.RateLimited,
+      code,
+      message: `APNs asked to slow down (${label})`,
+      retryAfterMs,
+    });
   }
   if (status >= 500 || status === 408 || (reason !== undefined && APNS_TRANSIENT_REASONS.has(reason))) {
     return transient(code, `APNs temporary failure (${label})`, retryAfterMs);
@@ -149,33 +154,56 @@ export function classifyFcmError(err: unknown): PushErrorClassification {
   const http = objectProp(err, 'httpResponse');
   const status = toStatus(http ? (http as Record<string, unknown>).status : undefined);
   const serverCode = fcmServerCode(http ? (http as Record<string, unknown>).data : undefined);
-  const retryAfterMs = parseRetryAfter(http ? headerValue((http as Record<string, unknown>).headers, 'retry-after') : undefined);
+  const retryAfterMs = parseRetryAfter(
+    http ? headerValue((http as Record<string, unknown>).headers, 'retry-after') : undefined,
+  );
   const label = [serverCode, status !== undefined ? `HTTP ${status}` : undefined].filter(Boolean).join(', ');
   const suffix = label ? ` (${label})` : '';
 
   if (code === 'registration-token-not-registered' || code === 'installation-id-not-registered') {
     // firebase-admin also maps a bare NOT_FOUND (no FcmError detail) to this code; only the
     // service's explicit UNREGISTERED (or, without a server body, a 404) means the token is gone.
-    const explicit = serverCode !== undefined ? FCM_DEAD_SERVER_CODES.has(serverCode) : status === undefined || status === 404;
+    const explicit =
+      serverCode !== undefined ? FCM_DEAD_SERVER_CODES.has(serverCode) : status === undefined || status === 404;
     if (explicit) {
       return {
-        classified: { errorClass: ErrorClass.Permanent, code: 'unregistered', message: `FCM: registration token is not registered${suffix}` },
+        classified: {
+          errorClass: ErrorClass.Permanent,
+          code: 'unregistered',
+          message: `FCM: registration token is not registered${suffix}`,
+        },
         deadToken: true,
       };
     }
-    return notDead({ errorClass: ErrorClass.Permanent, code: 'not_found', message: `FCM: requested entity was not found${suffix}` });
+    return notDead({
+      errorClass: ErrorClass.Permanent,
+      code: 'not_found',
+      message: `FCM: requested entity was not found${suffix}`,
+    });
   }
 
   if (FCM_PERMANENT_CODES.has(code)) {
-    return notDead({ errorClass: ErrorClass.Permanent, code: snakeFromKebab(code), message: `FCM rejected the message${suffix}` });
+    return notDead({
+      errorClass: ErrorClass.Permanent,
+      code: snakeFromKebab(code),
+      message: `FCM rejected the message${suffix}`,
+    });
   }
 
   if (code === 'mismatched-credential') {
     if (serverCode === 'SENDER_ID_MISMATCH' || serverCode === 'MismatchSenderId') {
       // The token belongs to another Firebase project: permanent for this push, but not pruned.
-      return notDead({ errorClass: ErrorClass.Permanent, code: 'sender_id_mismatch', message: `FCM: token belongs to another sender${suffix}` });
+      return notDead({
+        errorClass: ErrorClass.Permanent,
+        code: 'sender_id_mismatch',
+        message: `FCM: token belongs to another sender${suffix}`,
+      });
     }
-    return notDead({ errorClass: ErrorClass.Auth, code: 'permission_denied', message: `FCM denied the credentials permission${suffix}` });
+    return notDead({
+      errorClass: ErrorClass.Auth,
+      code: 'permission_denied',
+      message: `FCM denied the credentials permission${suffix}`,
+    });
   }
 
   if (code === 'third-party-auth-error' || code === 'authentication-error') {
@@ -183,15 +211,23 @@ export function classifyFcmError(err: unknown): PushErrorClassification {
     return notDead({
       errorClass: ErrorClass.Auth,
       code: thirdParty ? 'third_party_auth_error' : 'auth_failed',
-      message: thirdParty ? `FCM: APNs/Web Push credentials of the Firebase project were rejected${suffix}` : `FCM rejected the access token${suffix}`,
+      message: thirdParty
+        ? `FCM: APNs/Web Push credentials of the Firebase project were rejected${suffix}`
+        : `FCM rejected the access token${suffix}`,
     });
   }
 
   if (FCM_RATE_CODES.has(code)) {
-    return notDead({ errorClass: ErrorClass.RateLimited, code: 'quota_exceeded', message: `FCM asked to slow down${suffix}`, retryAfterMs });
+    return notDead({
+      errorClass: ErrorClass.RateLimited,
+      code: 'quota_exceeded',
+      message: `FCM asked to slow down${suffix}`,
+      retryAfterMs,
+    });
   }
 
-  if (code === 'server-unavailable') return transient('unavailable', `FCM temporarily unavailable${suffix}`, retryAfterMs);
+  if (code === 'server-unavailable')
+    return transient('unavailable', `FCM temporarily unavailable${suffix}`, retryAfterMs);
   if (code === 'internal-error') return transient('internal', `FCM internal error${suffix}`, retryAfterMs);
 
   if (code === 'app/network-error' || code === 'app/network-timeout') {
@@ -206,15 +242,36 @@ export function classifyFcmError(err: unknown): PushErrorClassification {
     if (cause && (isNetworkError(cause) || (toStatus(objectProp(cause, 'response')?.status) ?? 0) >= 500)) {
       return transient('credential_unreachable', 'FCM: the OAuth token server could not be reached', undefined);
     }
-    return notDead({ errorClass: ErrorClass.Auth, code: 'credential_rejected', message: 'FCM: could not obtain an access token with the configured credentials' });
+    return notDead({
+      errorClass: ErrorClass.Auth,
+      code: 'credential_rejected',
+      message: 'FCM: could not obtain an access token with the configured credentials',
+    });
   }
 
   // Unknown code: decide by HTTP status, like the service's own retry guidance.
   if (status !== undefined) {
-    if (status === 429) return notDead({ errorClass: ErrorClass.RateLimited, code: 'quota_exceeded', message: `FCM asked to slow down${suffix}`, retryAfterMs });
-    if (status >= 500 || status === 408) return transient(`http_${status}`, `FCM temporary failure${suffix}`, retryAfterMs);
-    if (status === 401 || status === 403) return notDead({ errorClass: ErrorClass.Auth, code: 'auth_failed', message: `FCM rejected the credentials${suffix}` });
-    if (status >= 400) return notDead({ errorClass: ErrorClass.Permanent, code: `http_${status}`, message: `FCM rejected the message${suffix}` });
+    if (status === 429)
+      return notDead({
+        errorClass: ErrorClass.RateLimited,
+        code: 'quota_exceeded',
+        message: `FCM asked to slow down${suffix}`,
+        retryAfterMs,
+      });
+    if (status >= 500 || status === 408)
+      return transient(`http_${status}`, `FCM temporary failure${suffix}`, retryAfterMs);
+    if (status === 401 || status === 403)
+      return notDead({
+        errorClass: ErrorClass.Auth,
+        code: 'auth_failed',
+        message: `FCM rejected the credentials${suffix}`,
+      });
+    if (status >= 400)
+      return notDead({
+        errorClass: ErrorClass.Permanent,
+        code: `http_${status}`,
+        message: `FCM rejected the message${suffix}`,
+      });
   }
   if (isNetworkError(err)) return transient(networkCode(err), 'FCM could not be reached', retryAfterMs);
   return transient('unknown_error', 'FCM send failed for an unknown reason', retryAfterMs);
@@ -290,12 +347,15 @@ function errorCodes(err: unknown): string[] {
 }
 
 function isNetworkError(err: unknown): boolean {
-  return errorCodes(err).some((c) => NETWORK_ERROR_CODES.has(c) || TLS_ERROR_CODES.has(c) || c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL'));
+  return errorCodes(err).some(
+    (c) => NETWORK_ERROR_CODES.has(c) || TLS_ERROR_CODES.has(c) || c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL'),
+  );
 }
 
 function networkCode(err: unknown): string {
   const codes = errorCodes(err);
-  if (codes.some((c) => TLS_ERROR_CODES.has(c) || c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL'))) return 'tls_failed';
+  if (codes.some((c) => TLS_ERROR_CODES.has(c) || c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL')))
+    return 'tls_failed';
   if (codes.includes('ETIMEDOUT') || /timeout/i.test(errorMessage(err) ?? '')) return 'timeout';
   if (codes.includes('ECONNREFUSED')) return 'connection_refused';
   if (codes.includes('ENOTFOUND') || codes.includes('EAI_AGAIN')) return 'dns_failed';

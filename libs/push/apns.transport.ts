@@ -31,17 +31,35 @@ export class ApnsTransport {
   constructor(private readonly config: ApnsConfig) {}
 
   async send(device: ApnsDevice, n: PushNotification): Promise<DeliveryResult> {
-    if (this.closed) throw new Error('ApnsTransport is closed');
+    if (this.closed) {
+      throw new PushDeliveryError('apns', {
+        errorClass: ErrorClass.Transient,
+        code: 'transport_closed',
+        message: 'APNs transport is shut down',
+      });
+    }
     if (!TOKEN_PATTERN.test(device.token)) {
-      return { status: 'rejected', code: 'invalid_token', message: 'APNs device token is not a hex string of 64-200 digits' };
+      return {
+        status: 'rejected',
+        code: 'invalid_token',
+        message: 'APNs device token is not a hex string of 64-200 digits',
+      };
     }
     if (Buffer.byteLength(n.collapseKey, 'utf8') > APNS_MAX_COLLAPSE_ID_BYTES) {
-      return { status: 'rejected', code: 'bad_collapse_id', message: `collapse key exceeds ${APNS_MAX_COLLAPSE_ID_BYTES} bytes` };
+      return {
+        status: 'rejected',
+        code: 'bad_collapse_id',
+        message: `collapse key exceeds ${APNS_MAX_COLLAPSE_ID_BYTES} bytes`,
+      };
     }
     const note = this.buildNotification(n);
     // node-apn sends JSON.stringify(note) (its toJSON) as the body.
     if (Buffer.byteLength(JSON.stringify(note), 'utf8') > APNS_MAX_PAYLOAD_BYTES) {
-      return { status: 'rejected', code: 'payload_too_large', message: `APNs payload exceeds ${APNS_MAX_PAYLOAD_BYTES} bytes` };
+      return {
+        status: 'rejected',
+        code: 'payload_too_large',
+        message: `APNs payload exceeds ${APNS_MAX_PAYLOAD_BYTES} bytes`,
+      };
     }
 
     let failure: ResponseFailure | undefined;
@@ -59,7 +77,8 @@ export class ApnsTransport {
       failure = { device: '', error: err instanceof Error ? err : new Error('node-apn send failed') };
     }
 
-    if (failure === undefined) return apnsId === undefined ? { status: 'delivered' } : { status: 'delivered', providerId: apnsId };
+    if (failure === undefined)
+      return apnsId === undefined ? { status: 'delivered' } : { status: 'delivered', providerId: apnsId };
 
     const { classified, deadToken } = classifyApnsFailure(failure);
     if (deadToken) return { status: 'dead_token', code: classified.code };
@@ -73,8 +92,7 @@ export class ApnsTransport {
     this.closed = true;
     const providers = [...this.providers.values()];
     this.providers.clear();
-    // Provider.shutdown() takes a callback and returns nothing, whatever its typings say.
-    await Promise.all(providers.map((p) => new Promise<void>((resolve) => void p.shutdown(() => resolve()))));
+    await Promise.all(providers.map((p) => shutdownProvider(p)));
   }
 
   private buildNotification(n: PushNotification): Notification {
@@ -101,7 +119,6 @@ export class ApnsTransport {
         // Always explicit: node-apn otherwise derives it from NODE_ENV.
         production: environment === 'production',
         connectionRetryLimit: 0,
-        requestTimeout: 10_000,
       };
       if (this.config.endpoint) {
         // Replaces both Apple hosts. The port must be its own option: one inside `address` is ignored.
@@ -114,4 +131,21 @@ export class ApnsTransport {
     }
     return provider;
   }
+}
+
+/**
+ * Provider.shutdown() takes a callback and returns nothing, whatever its typings say. It marks the
+ * client destroyed and stops its ping timers at once, then waits for the session's 'close' event;
+ * after a connection error (e.g. TLS refused) that event has already fired and the callback never
+ * comes, so the wait is bounded.
+ */
+function shutdownProvider(provider: Provider, maxWaitMs = 2000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, maxWaitMs);
+    timer.unref();
+    void provider.shutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

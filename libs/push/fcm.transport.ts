@@ -3,7 +3,14 @@ import { Agent, type AgentOptions, type RequestOptions } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
-import { cert, deleteApp, initializeApp, type App, type Credential, type GoogleOAuthAccessToken } from 'firebase-admin/app';
+import {
+  cert,
+  deleteApp,
+  initializeApp,
+  type App,
+  type Credential,
+  type GoogleOAuthAccessToken,
+} from 'firebase-admin/app';
 import { getMessaging, type Message, type Messaging } from 'firebase-admin/messaging';
 import type { FcmConfig } from '../config/app-config';
 import { ErrorClass } from '../errors/error-class';
@@ -80,14 +87,27 @@ export class FcmTransport {
       throw new Error('FcmTransport needs a service account, or an endpoint (emulator mode)');
     }
     this.agent = config.endpoint ? new EndpointAgent(config.endpoint) : new Agent({ keepAlive: true });
-    this.app = initializeApp({ credential, projectId: config.projectId, httpAgent: this.agent }, `mailpush-fcm-${randomUUID()}`);
+    this.app = initializeApp(
+      { credential, projectId: config.projectId, httpAgent: this.agent },
+      `mailpush-fcm-${randomUUID()}`,
+    );
     this.messaging = getMessaging(this.app);
   }
 
   async send(token: string, n: PushNotification): Promise<DeliveryResult> {
-    if (this.closed) throw new Error('FcmTransport is closed');
+    if (this.closed) {
+      throw new PushDeliveryError('fcm', {
+        errorClass: ErrorClass.Transient,
+        code: 'transport_closed',
+        message: 'FCM transport is shut down',
+      });
+    }
     if (token.length === 0 || /\s/.test(token)) {
-      return { status: 'rejected', code: 'invalid_token', message: 'FCM registration token is empty or contains whitespace' };
+      return {
+        status: 'rejected',
+        code: 'invalid_token',
+        message: 'FCM registration token is empty or contains whitespace',
+      };
     }
     const message: Message = {
       token,

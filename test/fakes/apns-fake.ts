@@ -150,7 +150,8 @@ export async function startApnsFake(opts: ApnsFakeOptions): Promise<ApnsFake> {
         const canned = queued.get(token)?.shift();
         if (canned) Object.assign(verdict, canned);
         else if (badTokens.has(token)) Object.assign(verdict, { status: 400, reason: 'BadDeviceToken' });
-        else if (unregistered.has(token)) Object.assign(verdict, { status: 410, reason: 'Unregistered', timestamp: unregistered.get(token) });
+        else if (unregistered.has(token))
+          Object.assign(verdict, { status: 410, reason: 'Unregistered', timestamp: unregistered.get(token) });
       }
 
       const apnsId = flat['apns-id'] && UUID.test(flat['apns-id']) ? flat['apns-id'] : randomUUID();
@@ -169,7 +170,10 @@ export async function startApnsFake(opts: ApnsFakeOptions): Promise<ApnsFake> {
       if (verdict.reason) record.reason = verdict.reason;
       requests.push(record);
 
-      const responseHeaders: Record<string, string | number> = { [h2.HTTP2_HEADER_STATUS]: verdict.status, 'apns-id': apnsId };
+      const responseHeaders: Record<string, string | number> = {
+        [h2.HTTP2_HEADER_STATUS]: verdict.status,
+        'apns-id': apnsId,
+      };
       if (verdict.retryAfterSec !== undefined) responseHeaders['retry-after'] = verdict.retryAfterSec;
       if (verdict.status === 200) {
         stream.respond(responseHeaders, { endStream: true });
@@ -216,19 +220,22 @@ export async function startApnsFake(opts: ApnsFakeOptions): Promise<ApnsFake> {
     if (pushType === 'background' && priority === '10') return { status: 400, reason: 'BadPriority' };
 
     const collapseId = headers['apns-collapse-id'];
-    if (collapseId !== undefined && Buffer.byteLength(collapseId, 'utf8') > MAX_COLLAPSE_ID) return { status: 400, reason: 'BadCollapseId' };
+    if (collapseId !== undefined && Buffer.byteLength(collapseId, 'utf8') > MAX_COLLAPSE_ID)
+      return { status: 400, reason: 'BadCollapseId' };
 
     const expiration = headers['apns-expiration'];
     if (expiration !== undefined && !/^\d{1,10}$/.test(expiration)) return { status: 400, reason: 'BadExpirationDate' };
 
-    if (size > (pushType === 'voip' ? MAX_VOIP_PAYLOAD : MAX_PAYLOAD)) return { status: 413, reason: 'PayloadTooLarge' };
+    if (size > (pushType === 'voip' ? MAX_VOIP_PAYLOAD : MAX_PAYLOAD))
+      return { status: 413, reason: 'PayloadTooLarge' };
     // Apple documents no reason for malformed JSON; an unusable body is answered as PayloadEmpty.
     if (rawBody.trim().length === 0 || typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       return { status: 400, reason: 'PayloadEmpty' };
     }
     const aps = (payload as Record<string, unknown>).aps;
     if (typeof aps !== 'object' || aps === null) return { status: 400, reason: 'PayloadEmpty' };
-    if (pushType === 'alert' && (aps as Record<string, unknown>).alert === undefined) return { status: 400, reason: 'InvalidPushType' };
+    if (pushType === 'alert' && (aps as Record<string, unknown>).alert === undefined)
+      return { status: 400, reason: 'InvalidPushType' };
 
     if (!/^(?:[0-9a-f]{64})$/i.test(token)) return { status: 400, reason: 'BadDeviceToken' };
     return { status: 200 };
@@ -246,8 +253,10 @@ export async function startApnsFake(opts: ApnsFakeOptions): Promise<ApnsFake> {
     const claims = decodeJson(parts[1]);
     if (!header || !claims) return { status: 403, reason: 'InvalidProviderToken' };
     if (header.alg !== 'ES256' || header.kid !== opts.keyId) return { status: 403, reason: 'InvalidProviderToken' };
-    if (claims.iss !== opts.teamId || typeof claims.iat !== 'number') return { status: 403, reason: 'InvalidProviderToken' };
-    if (!verifyEs256(`${parts[0]}.${parts[1]}`, parts[2], publicKey)) return { status: 403, reason: 'InvalidProviderToken' };
+    if (claims.iss !== opts.teamId || typeof claims.iat !== 'number')
+      return { status: 403, reason: 'InvalidProviderToken' };
+    if (!verifyEs256(`${parts[0]}.${parts[1]}`, parts[2], publicKey))
+      return { status: 403, reason: 'InvalidProviderToken' };
     const now = Math.floor(Date.now() / 1000);
     if (claims.iat > now + 60) return { status: 403, reason: 'InvalidProviderToken' };
     if (now - claims.iat > TOKEN_MAX_AGE_SEC) return { status: 403, reason: 'ExpiredProviderToken' };
@@ -285,11 +294,12 @@ export async function startApnsFake(opts: ApnsFakeOptions): Promise<ApnsFake> {
   };
 }
 
-
 function decodeJson(segment: string): Record<string, unknown> | undefined {
   try {
     const value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -305,4 +315,3 @@ function verifyEs256(signingInput: string, signature: string, key: KeyObject): b
     return false;
   }
 }
-

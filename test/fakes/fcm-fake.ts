@@ -148,18 +148,31 @@ const ANDROID_NOTIFICATION: Schema = {
   local_only: 'bool',
   notification_priority: {
     enum: 'google.firebase.fcm.v1.AndroidNotification.NotificationPriority',
-    values: ['PRIORITY_UNSPECIFIED', 'PRIORITY_MIN', 'PRIORITY_LOW', 'PRIORITY_DEFAULT', 'PRIORITY_HIGH', 'PRIORITY_MAX'],
+    values: [
+      'PRIORITY_UNSPECIFIED',
+      'PRIORITY_MIN',
+      'PRIORITY_LOW',
+      'PRIORITY_DEFAULT',
+      'PRIORITY_HIGH',
+      'PRIORITY_MAX',
+    ],
   },
   default_sound: 'bool',
   default_vibrate_timings: 'bool',
   default_light_settings: 'bool',
   vibrate_timings: 'array',
-  visibility: { enum: 'google.firebase.fcm.v1.AndroidNotification.Visibility', values: ['VISIBILITY_UNSPECIFIED', 'PRIVATE', 'PUBLIC', 'SECRET'] },
+  visibility: {
+    enum: 'google.firebase.fcm.v1.AndroidNotification.Visibility',
+    values: ['VISIBILITY_UNSPECIFIED', 'PRIVATE', 'PUBLIC', 'SECRET'],
+  },
   notification_count: 'int',
   light_settings: 'struct',
   image: 'string',
   bypass_proxy_notification: 'bool',
-  proxy: { enum: 'google.firebase.fcm.v1.AndroidNotification.Proxy', values: ['PROXY_UNSPECIFIED', 'ALLOW', 'DENY', 'IF_PRIORITY_LOWERED'] },
+  proxy: {
+    enum: 'google.firebase.fcm.v1.AndroidNotification.Proxy',
+    values: ['PROXY_UNSPECIFIED', 'ALLOW', 'DENY', 'IF_PRIORITY_LOWERED'],
+  },
 };
 const ANDROID: Schema = {
   collapse_key: 'string',
@@ -177,12 +190,18 @@ const WEBPUSH: Schema = {
   headers: 'stringMap',
   data: 'stringMap',
   notification: 'struct',
-  fcm_options: { message: 'google.firebase.fcm.v1.WebpushFcmOptions', fields: { link: 'string', analytics_label: 'string' } },
+  fcm_options: {
+    message: 'google.firebase.fcm.v1.WebpushFcmOptions',
+    fields: { link: 'string', analytics_label: 'string' },
+  },
 };
 const APNS: Schema = {
   headers: 'stringMap',
   payload: 'struct',
-  fcm_options: { message: 'google.firebase.fcm.v1.ApnsFcmOptions', fields: { analytics_label: 'string', image: 'string' } },
+  fcm_options: {
+    message: 'google.firebase.fcm.v1.ApnsFcmOptions',
+    fields: { analytics_label: 'string', image: 'string' },
+  },
   live_activity_token: 'string',
 };
 const MESSAGE: Schema = {
@@ -217,7 +236,8 @@ function show(value: unknown): string {
 }
 
 function typeLabel(type: FieldType): string {
-  if (typeof type === 'object') return 'enum' in type ? `type.googleapis.com/${type.enum}` : `type.googleapis.com/${type.message}`;
+  if (typeof type === 'object')
+    return 'enum' in type ? `type.googleapis.com/${type.enum}` : `type.googleapis.com/${type.message}`;
   switch (type) {
     case 'string':
       return 'TYPE_STRING';
@@ -241,7 +261,10 @@ function validateObject(value: Record<string, unknown>, schema: Schema, path: st
     const at = path ? `${path}.${name}` : name;
     if (type === undefined) {
       const where = path ? ` at '${path}'` : '';
-      out.push({ field: path, description: `Invalid JSON payload received. Unknown name ${JSON.stringify(key)}${where}: Cannot find field.` });
+      out.push({
+        field: path,
+        description: `Invalid JSON payload received. Unknown name ${JSON.stringify(key)}${where}: Cannot find field.`,
+      });
       continue;
     }
     if (fieldValue === null) continue; // JSON null means "default" in proto3 JSON.
@@ -250,7 +273,8 @@ function validateObject(value: Record<string, unknown>, schema: Schema, path: st
 }
 
 function validateValue(value: unknown, type: FieldType, at: string, out: Violation[]): void {
-  const invalid = (): void => void out.push({ field: at, description: `Invalid value at '${at}' (${typeLabel(type)}), ${show(value)}` });
+  const invalid = (): void =>
+    void out.push({ field: at, description: `Invalid value at '${at}' (${typeLabel(type)}), ${show(value)}` });
   if (typeof type === 'object') {
     if ('enum' in type) {
       if (typeof value !== 'string' || !type.values.includes(value.toUpperCase())) invalid();
@@ -268,7 +292,11 @@ function validateValue(value: unknown, type: FieldType, at: string, out: Violati
       if (typeof value !== 'boolean') invalid();
       return;
     case 'int':
-      if (!(typeof value === 'number' && Number.isInteger(value)) && !(typeof value === 'string' && /^-?\d+$/.test(value))) invalid();
+      if (
+        !(typeof value === 'number' && Number.isInteger(value)) &&
+        !(typeof value === 'string' && /^-?\d+$/.test(value))
+      )
+        invalid();
       return;
     case 'duration':
       if (typeof value !== 'string' || !/^-?\d+(\.\d{1,9})?s$/.test(value)) invalid();
@@ -285,14 +313,21 @@ function validateValue(value: unknown, type: FieldType, at: string, out: Violati
     case 'stringArray':
       if (!Array.isArray(value)) return invalid();
       value.forEach((item, i) => {
-        if (typeof item !== 'string') out.push({ field: `${at}[${i}]`, description: `Invalid value at '${at}[${i}]' (TYPE_STRING), ${show(item)}` });
+        if (typeof item !== 'string')
+          out.push({
+            field: `${at}[${i}]`,
+            description: `Invalid value at '${at}[${i}]' (TYPE_STRING), ${show(item)}`,
+          });
       });
       return;
     case 'stringMap':
       if (typeof value !== 'object' || Array.isArray(value)) return invalid();
       Object.values(value as Record<string, unknown>).forEach((item, i) => {
         if (typeof item !== 'string') {
-          out.push({ field: `${at}[${i}].value`, description: `Invalid value at '${at}[${i}].value' (TYPE_STRING), ${show(item)}` });
+          out.push({
+            field: `${at}[${i}].value`,
+            description: `Invalid value at '${at}[${i}].value' (TYPE_STRING), ${show(item)}`,
+          });
         }
       });
       return;
@@ -335,7 +370,9 @@ function badRequest(violations: Violation[]): Answer {
         details: [
           {
             '@type': BAD_REQUEST_TYPE,
-            fieldViolations: violations.map((v) => (v.field ? { field: v.field, description: v.description } : { description: v.description })),
+            fieldViolations: violations.map((v) =>
+              v.field ? { field: v.field, description: v.description } : { description: v.description },
+            ),
           },
         ],
       },
@@ -393,7 +430,9 @@ export async function startFcmFake(opts: FcmFakeOptions): Promise<FcmFake> {
         payload = undefined;
       }
       const message =
-        typeof payload === 'object' && payload !== null && typeof (payload as Record<string, unknown>).message === 'object'
+        typeof payload === 'object' &&
+        payload !== null &&
+        typeof (payload as Record<string, unknown>).message === 'object'
           ? ((payload as Record<string, unknown>).message as Record<string, unknown>)
           : undefined;
       const token = typeof message?.token === 'string' ? message.token : undefined;
@@ -423,7 +462,8 @@ export async function startFcmFake(opts: FcmFakeOptions): Promise<FcmFake> {
 
       const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body, null, 2);
       res.writeHead(answer.status, {
-        'content-type': typeof answer.body === 'string' ? 'text/html; charset=UTF-8' : 'application/json; charset=UTF-8',
+        'content-type':
+          typeof answer.body === 'string' ? 'text/html; charset=UTF-8' : 'application/json; charset=UTF-8',
         ...answer.headers,
       });
       res.end(text);
@@ -444,7 +484,10 @@ export async function startFcmFake(opts: FcmFakeOptions): Promise<FcmFake> {
     const path = url.split('?')[0];
     const projectSend = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(path);
     if (!projectSend || method !== 'POST') {
-      return { status: 404, body: `<!DOCTYPE html><html lang=en><title>Error 404 (Not Found)!!1</title><p>The requested URL <code>${path}</code> was not found on this server.</p></html>` };
+      return {
+        status: 404,
+        body: `<!DOCTYPE html><html lang=en><title>Error 404 (Not Found)!!1</title><p>The requested URL <code>${path}</code> was not found on this server.</p></html>`,
+      };
     }
 
     const authorization = headers['authorization'];
@@ -476,19 +519,26 @@ export async function startFcmFake(opts: FcmFakeOptions): Promise<FcmFake> {
     }
 
     if (payload === undefined || typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-      const what = rawBody.trim().length === 0 ? 'Invalid JSON payload received. Expected an object.' : 'Invalid JSON payload received. Unexpected token.';
+      const what =
+        rawBody.trim().length === 0
+          ? 'Invalid JSON payload received. Expected an object.'
+          : 'Invalid JSON payload received. Unexpected token.';
       return badRequest([{ field: '', description: what }]);
     }
     const violations: Violation[] = [];
     validateObject(payload as Record<string, unknown>, SEND_REQUEST, '', violations);
     if (violations.length > 0) return badRequest(violations);
-    if (message === undefined) return fcmError('INVALID_ARGUMENT', { message: 'Request contains an invalid argument.' });
+    if (message === undefined)
+      return fcmError('INVALID_ARGUMENT', { message: 'Request contains an invalid argument.' });
 
     const targets = ['token', 'topic', 'condition'].filter((t) => typeof message[t] === 'string' && message[t] !== '');
     if (targets.length === 0) return fcmError('INVALID_ARGUMENT', { message: 'Recipient of the message is not set.' });
     if (targets.length > 1) {
       return badRequest([
-        { field: 'message', description: `Invalid value at 'message' (oneof), oneof field 'target' is already set. Cannot set '${targets[1]}'` },
+        {
+          field: 'message',
+          description: `Invalid value at 'message' (oneof), oneof field 'target' is already set. Cannot set '${targets[1]}'`,
+        },
       ]);
     }
 
@@ -522,7 +572,9 @@ export async function startFcmFake(opts: FcmFakeOptions): Promise<FcmFake> {
 
   function success(validateOnly: boolean): Answer {
     // Dry runs answer with this fixed name on the real service too.
-    const id = validateOnly ? 'fake_message_id' : `0:${Date.now()}${randomBytes(3).readUIntBE(0, 3)}%${randomBytes(8).toString('hex')}`;
+    const id = validateOnly
+      ? 'fake_message_id'
+      : `0:${Date.now()}${randomBytes(3).readUIntBE(0, 3)}%${randomBytes(8).toString('hex')}`;
     const name = `projects/${opts.projectId}/messages/${id}`;
     return { status: 200, body: { name }, name };
   }
@@ -562,4 +614,3 @@ function withAuthChallenge(answer: Answer): Answer {
   answer.headers = { 'www-authenticate': 'Bearer realm="https://accounts.google.com/"' };
   return answer;
 }
-

@@ -35,10 +35,13 @@ function notification(overrides: Partial<PushNotification> = {}): PushNotificati
 /** A JWT as Apple wants it (ES256, kid, iss, iat), minted by hand so the fake's checks can be probed. */
 function mintJwt(keyPem: string, claims: { iss?: string; iat?: number; kid?: string } = {}): string {
   const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: claims.kid ?? KEY_ID })).toString('base64url');
-  const payload = Buffer.from(JSON.stringify({ iss: claims.iss ?? TEAM_ID, iat: claims.iat ?? Math.floor(Date.now() / 1000) })).toString(
-    'base64url',
-  );
-  const signature = sign('sha256', Buffer.from(`${header}.${payload}`), { key: keyPem, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify({ iss: claims.iss ?? TEAM_ID, iat: claims.iat ?? Math.floor(Date.now() / 1000) }),
+  ).toString('base64url');
+  const signature = sign('sha256', Buffer.from(`${header}.${payload}`), {
+    key: keyPem,
+    dsaEncoding: 'ieee-p1363',
+  }).toString('base64url');
   return `${header}.${payload}.${signature}`;
 }
 
@@ -97,7 +100,11 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
     assert.deepEqual(req.payload, {
       accountId: 'acc_1',
       uid: '42',
-      aps: { alert: { title: 'Ada Lovelace', body: 'Analytical engine ✓' }, 'thread-id': 'acc_1', 'mutable-content': 1 },
+      aps: {
+        alert: { title: 'Ada Lovelace', body: 'Analytical engine ✓' },
+        'thread-id': 'acc_1',
+        'mutable-content': 1,
+      },
     });
   });
 
@@ -107,7 +114,9 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
     const connectionsBefore = fake.connectionCount();
     const tokens = Array.from({ length: 25 }, newToken);
     // 5 concurrent, then 20 one after another.
-    const first = await Promise.all(tokens.slice(0, 5).map((token) => apns.send({ token, environment: 'sandbox' }, notification())));
+    const first = await Promise.all(
+      tokens.slice(0, 5).map((token) => apns.send({ token, environment: 'sandbox' }, notification())),
+    );
     for (const token of tokens.slice(5)) first.push(await apns.send({ token, environment: 'sandbox' }, notification()));
     assert.ok(first.every((r) => r.status === 'delivered'));
 
@@ -119,7 +128,8 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
 
     // production gets its own (lazily created) provider: one more connection, reused too.
     const prod = [newToken(), newToken()];
-    for (const token of prod) assert.equal((await apns.send({ token, environment: 'production' }, notification())).status, 'delivered');
+    for (const token of prod)
+      assert.equal((await apns.send({ token, environment: 'production' }, notification())).status, 'delivered');
     assert.equal(fake.connectionCount() - connectionsBefore, 2);
     assert.equal(new Set(prod.map((t) => requestsFor(t)[0]?.connection)).size, 1);
   });
@@ -130,8 +140,14 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
     const bad = newToken();
     fake.markUnregistered(gone);
     fake.markBadToken(bad);
-    assert.deepEqual(await apns.send({ token: gone, environment: 'production' }, notification()), { status: 'dead_token', code: 'unregistered' });
-    assert.deepEqual(await apns.send({ token: bad, environment: 'production' }, notification()), { status: 'dead_token', code: 'bad_device_token' });
+    assert.deepEqual(await apns.send({ token: gone, environment: 'production' }, notification()), {
+      status: 'dead_token',
+      code: 'unregistered',
+    });
+    assert.deepEqual(await apns.send({ token: bad, environment: 'production' }, notification()), {
+      status: 'dead_token',
+      code: 'bad_device_token',
+    });
     assert.equal(requestsFor(gone)[0]?.status, 410);
     assert.equal(requestsFor(bad)[0]?.reason, 'BadDeviceToken');
   });
@@ -196,12 +212,17 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
 
   it('maps a wrong topic to rejected and a key APNs does not know to an Auth error', async () => {
     const token = newToken();
-    const wrongTopic = await transport({ topic: 'com.example.other' }).send({ token, environment: 'sandbox' }, notification());
+    const wrongTopic = await transport({ topic: 'com.example.other' }).send(
+      { token, environment: 'sandbox' },
+      notification(),
+    );
     assert.equal(wrongTopic.status, 'rejected');
     assert.equal(wrongTopic.status === 'rejected' && wrongTopic.code, 'topic_disallowed');
 
     const stranger = makeP8();
-    const err = await rejection(transport({ keyPem: stranger.keyPem }).send({ token, environment: 'sandbox' }, notification()));
+    const err = await rejection(
+      transport({ keyPem: stranger.keyPem }).send({ token, environment: 'sandbox' }, notification()),
+    );
     assert.equal(err.errorClass, ErrorClass.Auth);
     assert.equal(err.code, 'invalid_provider_token');
     assert.deepEqual(
@@ -229,7 +250,9 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
       certNames: ['api.push.apple.com'],
     });
     try {
-      const err = await rejection(transport({ endpoint: impostor.endpoint }).send({ token: newToken(), environment: 'sandbox' }, notification()));
+      const err = await rejection(
+        transport({ endpoint: impostor.endpoint }).send({ token: newToken(), environment: 'sandbox' }, notification()),
+      );
       assert.equal(err.errorClass, ErrorClass.Transient);
       assert.equal(err.code, 'tls_failed');
       assert.equal(impostor.requests.length, 0);
@@ -283,7 +306,13 @@ describe('the APNs fake is strict', () => {
         responseHeaders = h;
       });
       req.on('data', (d: string) => (text += d));
-      req.on('end', () => resolve({ status, reason: text ? (JSON.parse(text) as { reason: string }).reason : undefined, headers: responseHeaders }));
+      req.on('end', () =>
+        resolve({
+          status,
+          reason: text ? (JSON.parse(text) as { reason: string }).reason : undefined,
+          headers: responseHeaders,
+        }),
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -299,10 +328,23 @@ describe('the APNs fake is strict', () => {
     const forger = makeP8();
     const hourAgo = Math.floor(Date.now() / 1000) - 3700;
     assert.deepEqual(await reasonOf({ authorization: undefined }), [403, 'MissingProviderToken']);
-    assert.deepEqual(await reasonOf({ authorization: `bearer ${mintJwt(forger.keyPem)}` }), [403, 'InvalidProviderToken'], 'bad signature');
-    assert.deepEqual(await reasonOf({ authorization: `bearer ${mintJwt(p8.keyPem, { kid: 'OTHERKEY00' })}` }), [403, 'InvalidProviderToken']);
-    assert.deepEqual(await reasonOf({ authorization: `bearer ${mintJwt(p8.keyPem, { iss: 'OTHERTEAM0' })}` }), [403, 'InvalidProviderToken']);
-    assert.deepEqual(await reasonOf({ authorization: `bearer ${mintJwt(p8.keyPem, { iat: hourAgo })}` }), [403, 'ExpiredProviderToken']);
+    assert.deepEqual(
+      await reasonOf({ authorization: `bearer ${mintJwt(forger.keyPem)}` }),
+      [403, 'InvalidProviderToken'],
+      'bad signature',
+    );
+    assert.deepEqual(await reasonOf({ authorization: `bearer ${mintJwt(p8.keyPem, { kid: 'OTHERKEY00' })}` }), [
+      403,
+      'InvalidProviderToken',
+    ]);
+    assert.deepEqual(await reasonOf({ authorization: `bearer ${mintJwt(p8.keyPem, { iss: 'OTHERTEAM0' })}` }), [
+      403,
+      'InvalidProviderToken',
+    ]);
+    assert.deepEqual(await reasonOf({ authorization: `bearer ${mintJwt(p8.keyPem, { iat: hourAgo })}` }), [
+      403,
+      'ExpiredProviderToken',
+    ]);
     assert.deepEqual(await reasonOf({ authorization: 'bearer not.a.jwt' }), [403, 'InvalidProviderToken']);
   });
 
@@ -313,7 +355,11 @@ describe('the APNs fake is strict', () => {
     assert.deepEqual(await reasonOf({ 'apns-topic': 'com.example.other' }), [400, 'TopicDisallowed']);
     assert.deepEqual(await reasonOf({ 'apns-push-type': undefined }), [400, 'InvalidPushType']);
     assert.deepEqual(await reasonOf({ 'apns-push-type': 'shout' }), [400, 'InvalidPushType']);
-    assert.deepEqual(await reasonOf({}, JSON.stringify({ aps: { badge: 1 } })), [400, 'InvalidPushType'], 'alert without aps.alert');
+    assert.deepEqual(
+      await reasonOf({}, JSON.stringify({ aps: { badge: 1 } })),
+      [400, 'InvalidPushType'],
+      'alert without aps.alert',
+    );
     assert.deepEqual(await reasonOf({ 'apns-priority': '7' }), [400, 'BadPriority']);
     assert.deepEqual(await reasonOf({ 'apns-collapse-id': 'x'.repeat(65) }), [400, 'BadCollapseId']);
     assert.deepEqual(await reasonOf({ 'apns-id': 'not-a-uuid' }), [400, 'BadMessageId']);
@@ -337,9 +383,11 @@ describe('the APNs fake is strict', () => {
     assert.equal(fake.requests.at(-1)?.status, 410);
   });
 
-  async function reasonOf(headers: OutgoingHttpHeaders & { token?: string }, body?: string): Promise<[number, string | undefined]> {
+  async function reasonOf(
+    headers: OutgoingHttpHeaders & { token?: string },
+    body?: string,
+  ): Promise<[number, string | undefined]> {
     const res = await post(headers, body);
     return [res.status, res.reason];
   }
 });
-
