@@ -21,6 +21,8 @@ export interface FcmConfig {
 export interface AppConfig {
   redisUrl: string;
   http: { host: string; port: number; publicUrl?: string };
+  /** `/healthz`, `/readyz`, `/metrics` of a worker or dispatcher process (0 = off). */
+  opsPort: number;
   logLevel: Env['LOG_LEVEL'];
   masterKeys: { version: string; key: Buffer }[];
   adminToken: string;
@@ -107,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     redisUrl: e.REDIS_URL,
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL },
+    opsPort: e.MAILPUSH_OPS_PORT,
     logLevel: e.LOG_LEVEL,
     masterKeys: e.MAILPUSH_MASTER_KEY,
     adminToken: e.MAILPUSH_ADMIN_TOKEN,

@@ -49,6 +49,7 @@ export const envSchema = z
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().min(1).default('0.0.0.0'),
+    MAILPUSH_OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
     PUBLIC_URL: z.url().optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     MAILPUSH_MASTER_KEY: masterKeys,

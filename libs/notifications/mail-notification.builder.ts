@@ -30,6 +30,10 @@ function senderOf(event: MailEvent): string {
 export function buildMailNotification(event: MailEvent, privacy: PrivacyTier): PushNotification {
   const data = { accountId: event.accountId, messageKey: event.messageKey, uid: String(event.uid) };
   const base = { collapseKey: event.messageKey, threadId: event.accountId, data };
+  if (event.summary) {
+    const title = privacy === 'none' ? 'New mail' : `${event.summary.count} new messages`;
+    return { ...base, title, body: '', data: { ...data, count: String(event.summary.count), firstUid: String(event.summary.firstUid) } };
+  }
   switch (privacy) {
     case 'none':
       return { ...base, title: 'New mail', body: '' };

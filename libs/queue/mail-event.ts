@@ -12,6 +12,11 @@ export interface MailEvent {
   date?: string;
   /** When the worker saw it (ms since epoch), for latency figures. */
   detectedAt: number;
+  /**
+   * Present when this event stands for several messages at once ("7 new messages"): a catch-up
+   * or a burst too large to notify one by one. `uid` is then the last UID covered.
+   */
+  summary?: { count: number; firstUid: number };
 }
 
 /**
@@ -20,6 +25,11 @@ export interface MailEvent {
  */
 export function messageKey(accountId: string, uidValidity: number, uid: number): string {
   return `${accountId}.${uidValidity}.${uid}`;
+}
+
+/** Key of a summary event: covers `firstUid..lastUid` of one UIDVALIDITY. */
+export function summaryKey(accountId: string, uidValidity: number, firstUid: number, lastUid: number): string {
+  return `${accountId}.${uidValidity}.${firstUid}-${lastUid}`;
 }
 
 export interface DeliveryJob {

@@ -1,1 +1,2 @@
 export { runRole, type Stop } from './run-role';
+export { serveOps } from './ops';

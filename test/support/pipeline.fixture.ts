@@ -51,6 +51,7 @@ export async function startPipeline(options: {
     MAILPUSH_ADMIN_TOKEN: makeAdminToken(),
     MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true',
     MAILPUSH_LEASE_TTL_MS: '3000',
+    MAILPUSH_OPS_PORT: '0',
     APNS_KEY_FILE: key.keyFile,
     APNS_KEY_ID: key.keyId,
     APNS_TEAM_ID: key.teamId,

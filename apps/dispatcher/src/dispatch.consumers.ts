@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { Queue, Worker, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../../../libs/config';
 import { createLogger } from '../../../libs/logging';
+import { metrics } from '../../../libs/metrics';
 import { buildMailNotification } from '../../../libs/notifications';
 import {
   JOB_DEFAULTS,
@@ -89,9 +90,17 @@ export class DispatchConsumers implements OnApplicationBootstrap, OnApplicationS
     const { event, deviceId } = job.data;
     const device = await this.devices.find(deviceId);
     if (!device || device.userId !== event.userId) return { status: 'skipped' };
-    const result = await this.transports.send(device, buildMailNotification(event, device.privacy));
+    let result;
+    try {
+      result = await this.transports.send(device, buildMailNotification(event, device.privacy));
+    } catch (err) {
+      metrics.deliveries.inc({ platform: device.platform, outcome: 'retry' });
+      throw err;
+    }
+    metrics.deliveries.inc({ platform: device.platform, outcome: result.status });
     switch (result.status) {
       case 'delivered':
+        metrics.deliveryLatency.observe({ platform: device.platform }, (Date.now() - event.detectedAt) / 1000);
         log.info('delivered', { messageKey: event.messageKey, deviceId, platform: device.platform, latencyMs: Date.now() - event.detectedAt });
         return { status: 'delivered' };
       case 'dead_token': {

@@ -1,8 +1,12 @@
 import 'reflect-metadata';
-import { runRole } from '../../../libs/runtime';
+import { runRole, serveOps } from '../../../libs/runtime';
 import { bootstrapDispatcher } from './bootstrap';
 
 runRole('dispatcher', async () => {
   const app = await bootstrapDispatcher();
-  return () => app.close();
+  const stopOps = await serveOps(app);
+  return async () => {
+    await stopOps();
+    await app.close();
+  };
 });

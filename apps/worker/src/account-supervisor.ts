@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../../libs/config';
 import { MailboxWatcher, type NewMessage } from '../../../libs/imap';
 import { createLogger } from '../../../libs/logging';
+import { metrics } from '../../../libs/metrics';
 import { MailEventsProducer, messageKey, type MailEvent } from '../../../libs/queue';
 import {
   AccountRepository,
@@ -11,6 +12,7 @@ import {
   REDIS,
   RedisKeys,
   type Account,
+  type AccountStatus,
   type Lease,
 } from '../../../libs/store';
 
@@ -26,6 +28,7 @@ const POLL_INTERVAL_MS = 60_000;
 interface Owned {
   lease: Lease;
   watcher: MailboxWatcher;
+  status: AccountStatus;
 }
 
 /**
@@ -103,7 +106,8 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
         return;
       }
       const watcher = this.createWatcher(account, lease);
-      this.owned.set(accountId, { lease, watcher });
+      this.owned.set(accountId, { lease, watcher, status: 'connecting' });
+      this.updateStatusGauge();
       watcher.start();
       log.info('took account', { accountId, fence: lease.fence });
     } catch (err) {
@@ -129,8 +133,16 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     const owned = this.owned.get(accountId);
     if (!owned) return;
     this.owned.delete(accountId);
+    this.updateStatusGauge();
     await owned.watcher.stop().catch((err: unknown) => log.warn('watcher stop failed', { accountId, err }));
     if (releaseLease) await this.leases.release(owned.lease).catch(() => undefined);
+  }
+
+  private updateStatusGauge(): void {
+    const counts = new Map<AccountStatus, number>();
+    for (const { status } of this.owned.values()) counts.set(status, (counts.get(status) ?? 0) + 1);
+    metrics.accountsByStatus.reset();
+    for (const [status, n] of counts) metrics.accountsByStatus.set({ status }, n);
   }
 
   private createWatcher(account: Account, lease: Lease): MailboxWatcher {
@@ -158,10 +170,18 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
       saveCursor: (cursor) => this.cursors.advance(lease, cursor),
       publish: async (messages) => {
         await this.events.enqueue(messages.map(toEvent));
+        metrics.mailEvents.inc({ kind: 'message' }, messages.length);
         await this.accounts.touchLastEvent(account.id);
         log.info('new mail enqueued', { accountId: account.id, count: messages.length });
       },
-      reportStatus: (update) => this.accounts.setStatus(account.id, update),
+      reportStatus: async (update) => {
+        const owned = this.owned.get(account.id);
+        if (owned && owned.lease === lease) {
+          owned.status = update.status;
+          this.updateStatusGauge();
+        }
+        await this.accounts.setStatus(account.id, update);
+      },
       onOwnershipLost: () => void this.release(account.id, false),
     });
   }

@@ -1,8 +1,12 @@
 import 'reflect-metadata';
-import { runRole } from '../../../libs/runtime';
+import { runRole, serveOps } from '../../../libs/runtime';
 import { bootstrapWorker } from './bootstrap';
 
 runRole('worker', async () => {
   const app = await bootstrapWorker();
-  return () => app.close();
+  const stopOps = await serveOps(app);
+  return async () => {
+    await stopOps();
+    await app.close();
+  };
 });

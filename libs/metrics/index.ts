@@ -1,0 +1,2 @@
+export { metrics, metricsRegistry } from './metrics';
+export { startOpsServer } from './ops-server';

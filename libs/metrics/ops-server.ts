@@ -1,0 +1,30 @@
+import { createServer, type Server } from 'node:http';
+import { metricsRegistry } from './metrics';
+
+/**
+ * Worker and dispatcher have no API: this tiny server gives them `/healthz` and `/metrics` for
+ * Kubernetes probes and Prometheus. Port 0 disables it.
+ */
+export async function startOpsServer(port: number, host: string, ready: () => Promise<boolean>): Promise<Server | undefined> {
+  if (port === 0) return undefined;
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      } else if (req.url === '/readyz') {
+        const ok = await ready().catch(() => false);
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(ok ? '{"status":"ready"}' : '{"status":"not_ready"}');
+      } else if (req.url === '/metrics') {
+        res.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(await metricsRegistry.metrics());
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"Not found"}}');
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  server.unref();
+  return server;
+}

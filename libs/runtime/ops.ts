@@ -1,0 +1,13 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../config';
+import { startOpsServer } from '../metrics';
+import { REDIS } from '../store';
+
+/** Health and metrics for a role without an API (worker, dispatcher), on MAILPUSH_OPS_PORT. */
+export async function serveOps(app: INestApplicationContext): Promise<() => Promise<void>> {
+  const config = app.get<AppConfig>(APP_CONFIG);
+  const redis = app.get<Redis>(REDIS);
+  const server = await startOpsServer(config.opsPort, config.http.host, async () => (await redis.ping()) === 'PONG');
+  return () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+}
