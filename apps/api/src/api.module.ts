@@ -9,10 +9,11 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { DevicesController } from './devices/devices.controller';
 import { HealthController } from './health/health.controller';
 import { UsersController } from './users/users.controller';
+import { LinkPageController } from './web/link-page.controller';
 
 @Module({
   imports: [ConfigModule, StoreModule],
-  controllers: [HealthController, UsersController, DevicesController, AccountsController],
+  controllers: [LinkPageController, HealthController, UsersController, DevicesController, AccountsController],
   providers: [AccountsService, AdminGuard, UserGuard, { provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })
 export class ApiModule {}
