@@ -2,7 +2,8 @@
 # Prepares this checkout for building, testing and running mailpush:
 #   - Node 24 in .tools/node (from the npm registry package node-linux-<arch>@24), first on PATH,
 #     with npm_config_nodedir pointing at it so native addons build against its headers;
-#   - the Debian packages the tests and scripts/start need (redis-server, dovecot-imapd, openssl);
+#   - the Debian packages the tests and scripts/start need (redis-server, dovecot-imapd, openssl,
+#     chromium);
 #   - node_modules, via `npm ci`, when missing or older than package-lock.json.
 #
 # Two ways to use it:
@@ -38,6 +39,8 @@ DEB_REQUIREMENTS=(
   "dovecot=dovecot-imapd"
   "/usr/lib/dovecot/dovecot-lda=dovecot-imapd"
   "openssl=openssl"
+  # The linking web form's spec drives Debian's Chromium (playwright-core, executablePath /usr/bin/chromium).
+  "/usr/bin/chromium=chromium"
 )
 # System services those packages may start on install, as "service=pidfile" (sysvinit) for
 # machines without systemd; with systemd the unit state is used instead.
@@ -178,7 +181,7 @@ ensure_debian_packages() {
       "If the install starts system redis/dovecot services you do not want: sudo service redis-server stop; sudo service dovecot stop"
   fi
   command -v apt-get >/dev/null 2>&1 ||
-    die "missing packages (${missing[*]}) and no apt-get on this machine." "Install redis-server, dovecot (imapd + lda) and openssl with your package manager."
+    die "missing packages (${missing[*]}) and no apt-get on this machine." "Install redis-server, dovecot (imapd + lda), openssl and chromium with your package manager."
 
   # Remember which system services were already running, so that only those the install itself
   # starts are stopped afterwards (a Redis the machine already ran is left alone).

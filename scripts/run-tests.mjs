@@ -18,11 +18,18 @@ const args = [
   '--test',
   '--test-concurrency=2',
   '--test-timeout=300000',
+  // A spec that leaves a handle open (a socket, a timer) must not hold CI hostage after its tests end.
+  '--test-force-exit',
   ...(patterns.length > 0 ? patterns : ['dist/**/*.spec.js']),
 ];
+// Hard ceiling for the whole run: far above its normal few minutes, far below CI's 90.
+const RUN_TIMEOUT_MS = 30 * 60_000;
 const result = spawnSync(process.execPath, args, {
   cwd: root,
   stdio: 'inherit',
+  timeout: RUN_TIMEOUT_MS,
+  killSignal: 'SIGKILL',
   env: { ...process.env, NODE_EXTRA_CA_CERTS: ca.bundlePath, MAILPUSH_TEST_CA_DIR: caDir },
 });
+if (result.error) console.error(`test run aborted: ${result.error.message}`);
 process.exit(result.status ?? 1);

@@ -4,6 +4,6 @@ import { bootstrapApi } from './bootstrap';
 
 runRole('api', async () => {
   const { app, url } = await bootstrapApi();
-  process.stdout.write(`mailpush api listening on ${url}\n`);
+  process.stdout.write(`mailpush api listening on ${url} (web form: ${url}/)\n`);
   return () => app.close();
 });
