@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const caDir = resolve(root, '.test-runs/ca');
+// One CA per run, so that two runs on one machine never pull each other's trust away.
+const caDir = resolve(root, `.test-runs/ca-${process.pid}`);
 rmSync(caDir, { recursive: true, force: true });
 const require = createRequire(import.meta.url);
 const { testCa } = require(resolve(root, 'dist/test/harness/test-ca.js'));
@@ -31,5 +32,6 @@ const result = spawnSync(process.execPath, args, {
   killSignal: 'SIGKILL',
   env: { ...process.env, NODE_EXTRA_CA_CERTS: ca.bundlePath, MAILPUSH_TEST_CA_DIR: caDir },
 });
+rmSync(caDir, { recursive: true, force: true });
 if (result.error) console.error(`test run aborted: ${result.error.message}`);
 process.exit(result.status ?? 1);
