@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createECDH, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from './app-config';
 
@@ -47,5 +47,27 @@ describe('loadConfig', () => {
       () => loadConfig({ ...base(), APNS_KEY_FILE: '/nonexistent.p8', APNS_KEY_ID: 'ABC123DEFG', APNS_TEAM_ID: 'TEAM123456', APNS_TOPIC: 'x' }),
       /cannot read/,
     );
+  });
+
+  it('configures Web Push from a matching VAPID pair and the push policy knobs', () => {
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const publicKey = ecdh.getPublicKey().toString('base64url');
+    const raw = ecdh.getPrivateKey();
+    const privateKey = Buffer.concat([Buffer.alloc(32 - raw.length), raw]).toString('base64url');
+    const c = loadConfig({
+      ...base(),
+      VAPID_PUBLIC_KEY: publicKey,
+      VAPID_PRIVATE_KEY: privateKey,
+      VAPID_SUBJECT: 'mailto:ops@example.com',
+      MAILPUSH_BURST_BUDGET: '3',
+    });
+    assert.deepEqual(c.webPush, { publicKey, privateKey, subject: 'mailto:ops@example.com' });
+    assert.deepEqual(c.push, { ttlSeconds: 3600, maxInFlight: 200, deliveryAttempts: 8, burst: { budget: 3, windowMs: 60_000 } });
+    const other = createECDH('prime256v1');
+    other.generateKeys();
+    assert.throws(() => loadConfig({ ...base(), VAPID_PUBLIC_KEY: other.getPublicKey().toString('base64url'), VAPID_PRIVATE_KEY: privateKey, VAPID_SUBJECT: 'mailto:a@b.c' }), /public half/);
+    assert.throws(() => loadConfig({ ...base(), VAPID_PUBLIC_KEY: publicKey }), /VAPID_PUBLIC_KEY/);
+    assert.throws(() => loadConfig({ ...base(), APNS_JWT_REFRESH_MS: String(5 * 60_000) }), /APNS_JWT_REFRESH_MS/);
   });
 });

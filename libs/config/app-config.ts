@@ -1,3 +1,4 @@
+import { createECDH } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { envSchema, type Env } from './config.schema';
@@ -9,6 +10,27 @@ export interface ApnsConfig {
   topic: string;
   /** Replaces Apple's hosts (both environments), for a local fake. */
   endpoint?: { host: string; port: number };
+  /** Age at which the team's shared provider token (JWT) is replaced: 20-55 min. */
+  jwtRefreshMs: number;
+}
+
+export interface WebPushConfig {
+  /** VAPID application server key pair, base64url (the public key is what browsers subscribe with). */
+  publicKey: string;
+  privateKey: string;
+  /** `mailto:` or `https:` contact for push services. */
+  subject: string;
+}
+
+export interface PushConfig {
+  /** How long a push service keeps trying to reach an offline device (APNs expiration, FCM ttl, Web Push TTL). */
+  ttlSeconds: number;
+  /** Requests in flight per transport per process. */
+  maxInFlight: number;
+  /** Delivery attempts before a delivery goes to the dead-letter list. */
+  deliveryAttempts: number;
+  /** Per device: this many messages per window are notified one by one, the rest as one summary. */
+  burst: { budget: number; windowMs: number };
 }
 
 export interface FcmConfig {
@@ -30,10 +52,31 @@ export interface AppConfig {
   queuePrefix: string;
   workerId: string;
   leaseTtlMs: number;
-  imap: { connectTimeoutMs: number; socketTimeoutMs: number; reIdleMs: number };
+  imap: ImapWatchConfig;
   dispatchConcurrency: number;
   apns?: ApnsConfig;
   fcm?: FcmConfig;
+  webPush?: WebPushConfig;
+  push: PushConfig;
+}
+
+/** How workers hold IMAP connections; README "Mailbox watching" gives the reason for each default. */
+export interface ImapWatchConfig {
+  connectTimeoutMs: number;
+  /** imapflow's inactivity watchdog: the backstop behind the NOOP probe. */
+  socketTimeoutMs: number;
+  reIdleMs: number;
+  /** Silence (no byte from the server) after which a NOOP probe is sent. */
+  probeAfterMs: number;
+  /** A probe unanswered for this long declares the connection dead. */
+  probeTimeoutMs: number;
+  /** STATUS poll interval for servers without IDLE. */
+  pollIntervalMs: number;
+  reconnect: { baseMs: number; maxMs: number };
+  /** A catch-up of more messages than this becomes one summary event. */
+  catchUpSummaryThreshold: number;
+  /** Connect pacing (token buckets, connects per second; bursts of one second's worth). */
+  pacing: { perWorker: number; perHost: number };
 }
 
 export class ConfigError extends Error {
@@ -76,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         teamId: e.APNS_TEAM_ID,
         topic: e.APNS_TOPIC,
         endpoint: e.APNS_ENDPOINT ? { host: e.APNS_ENDPOINT.host, port: e.APNS_ENDPOINT.port } : undefined,
+        jwtRefreshMs: e.APNS_JWT_REFRESH_MS,
       };
     }
   }
@@ -104,6 +148,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     fcm = { projectId: e.FCM_PROJECT_ID, endpoint: e.FCM_ENDPOINT };
   }
 
+  let webPush: WebPushConfig | undefined;
+  if (e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY && e.VAPID_SUBJECT) {
+    if (vapidPublicKeyOf(e.VAPID_PRIVATE_KEY) !== e.VAPID_PUBLIC_KEY) {
+      problems.push('VAPID_PUBLIC_KEY: is not the public half of VAPID_PRIVATE_KEY');
+    } else {
+      webPush = { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY, subject: e.VAPID_SUBJECT };
+    }
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -121,9 +174,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       connectTimeoutMs: e.MAILPUSH_IMAP_CONNECT_TIMEOUT_MS,
       socketTimeoutMs: e.MAILPUSH_IMAP_SOCKET_TIMEOUT_MS,
       reIdleMs: e.MAILPUSH_IMAP_REIDLE_MS,
+      probeAfterMs: e.MAILPUSH_IMAP_PROBE_AFTER_MS,
+      probeTimeoutMs: e.MAILPUSH_IMAP_PROBE_TIMEOUT_MS,
+      pollIntervalMs: e.MAILPUSH_IMAP_POLL_INTERVAL_MS,
+      reconnect: { baseMs: e.MAILPUSH_RECONNECT_BASE_MS, maxMs: e.MAILPUSH_RECONNECT_MAX_MS },
+      catchUpSummaryThreshold: e.MAILPUSH_CATCHUP_SUMMARY_THRESHOLD,
+      pacing: { perWorker: e.MAILPUSH_CONNECT_RATE_PER_WORKER, perHost: e.MAILPUSH_CONNECT_RATE_PER_HOST },
     },
     dispatchConcurrency: e.MAILPUSH_DISPATCH_CONCURRENCY,
     apns,
     fcm,
+    webPush,
+    push: {
+      ttlSeconds: e.MAILPUSH_PUSH_TTL_S,
+      maxInFlight: e.MAILPUSH_PUSH_MAX_IN_FLIGHT,
+      deliveryAttempts: e.MAILPUSH_DELIVERY_ATTEMPTS,
+      burst: { budget: e.MAILPUSH_BURST_BUDGET, windowMs: e.MAILPUSH_BURST_WINDOW_MS },
+    },
   };
+}
+
+/** The uncompressed P-256 public key (base64url) of a VAPID private key, or undefined if it is not one. */
+function vapidPublicKeyOf(privateKey: string): string | undefined {
+  try {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(Buffer.from(privateKey, 'base64url'));
+    return ecdh.getPublicKey().toString('base64url');
+  } catch {
+    return undefined;
+  }
 }

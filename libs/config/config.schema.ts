@@ -59,8 +59,16 @@ export const envSchema = z
     MAILPUSH_WORKER_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
     MAILPUSH_LEASE_TTL_MS: positiveInt.default(30_000),
     MAILPUSH_IMAP_CONNECT_TIMEOUT_MS: positiveInt.default(15_000),
-    MAILPUSH_IMAP_SOCKET_TIMEOUT_MS: positiveInt.default(90_000),
+    MAILPUSH_IMAP_SOCKET_TIMEOUT_MS: positiveInt.default(150_000),
     MAILPUSH_IMAP_REIDLE_MS: positiveInt.default(9 * 60_000),
+    MAILPUSH_IMAP_PROBE_AFTER_MS: positiveInt.default(90_000),
+    MAILPUSH_IMAP_PROBE_TIMEOUT_MS: positiveInt.default(30_000),
+    MAILPUSH_IMAP_POLL_INTERVAL_MS: positiveInt.default(60_000),
+    MAILPUSH_RECONNECT_BASE_MS: positiveInt.default(1_000),
+    MAILPUSH_RECONNECT_MAX_MS: positiveInt.default(5 * 60_000),
+    MAILPUSH_CATCHUP_SUMMARY_THRESHOLD: positiveInt.max(1000).default(5),
+    MAILPUSH_CONNECT_RATE_PER_WORKER: z.coerce.number().positive().max(10_000).default(50),
+    MAILPUSH_CONNECT_RATE_PER_HOST: z.coerce.number().positive().max(10_000).default(10),
     MAILPUSH_DISPATCH_CONCURRENCY: positiveInt.default(50),
     APNS_KEY_FILE: z.string().min(1).optional(),
     APNS_KEY_ID: z.string().regex(/^[A-Z0-9]{10}$/, 'must be the 10-character key id').optional(),
@@ -70,6 +78,20 @@ export const envSchema = z
     FCM_SERVICE_ACCOUNT_FILE: z.string().min(1).optional(),
     FCM_PROJECT_ID: z.string().regex(/^[a-z0-9-]{4,64}$/).optional(),
     FCM_ENDPOINT: httpsEndpoint.optional(),
+    APNS_JWT_REFRESH_MS: z.coerce
+      .number()
+      .int()
+      .min(20 * 60_000, 'Apple: refresh the provider token no more than once every 20 minutes')
+      .max(55 * 60_000, 'APNs rejects tokens older than 60 minutes: refresh within 55')
+      .default(45 * 60_000),
+    VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{87}$/, 'must be the base64url P-256 public key (87 characters)').optional(),
+    VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be the base64url P-256 private key (43 characters)').optional(),
+    VAPID_SUBJECT: z.string().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'must be a mailto: or https: URL').optional(),
+    MAILPUSH_PUSH_TTL_S: z.coerce.number().int().min(0).max(28 * 24 * 3600).default(3600),
+    MAILPUSH_PUSH_MAX_IN_FLIGHT: positiveInt.max(10_000).default(200),
+    MAILPUSH_DELIVERY_ATTEMPTS: positiveInt.max(50).default(8),
+    MAILPUSH_BURST_BUDGET: positiveInt.max(20).default(5),
+    MAILPUSH_BURST_WINDOW_MS: z.coerce.number().int().min(1000).max(3600_000).default(60_000),
   })
   .superRefine((env, ctx) => {
     const apns = [env.APNS_KEY_FILE, env.APNS_KEY_ID, env.APNS_TEAM_ID, env.APNS_TOPIC];
@@ -83,9 +105,34 @@ export const envSchema = z
     if ((env.FCM_SERVICE_ACCOUNT_FILE || env.FCM_ENDPOINT) && !env.FCM_PROJECT_ID && !env.FCM_SERVICE_ACCOUNT_FILE) {
       ctx.addIssue({ code: 'custom', path: ['FCM_PROJECT_ID'], message: 'FCM_ENDPOINT needs FCM_PROJECT_ID' });
     }
+    if (env.MAILPUSH_IMAP_SOCKET_TIMEOUT_MS <= env.MAILPUSH_IMAP_PROBE_AFTER_MS + env.MAILPUSH_IMAP_PROBE_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MAILPUSH_IMAP_SOCKET_TIMEOUT_MS'],
+        message: 'must exceed MAILPUSH_IMAP_PROBE_AFTER_MS + MAILPUSH_IMAP_PROBE_TIMEOUT_MS (the socket timeout is the backstop behind the probe)',
+      });
+    }
+    if (env.MAILPUSH_IMAP_SOCKET_TIMEOUT_MS <= env.MAILPUSH_IMAP_POLL_INTERVAL_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MAILPUSH_IMAP_POLL_INTERVAL_MS'],
+        message: 'must be below MAILPUSH_IMAP_SOCKET_TIMEOUT_MS, or a polled connection is dropped between polls',
+      });
+    }
+    if (env.MAILPUSH_RECONNECT_MAX_MS < env.MAILPUSH_RECONNECT_BASE_MS) {
+      ctx.addIssue({ code: 'custom', path: ['MAILPUSH_RECONNECT_MAX_MS'], message: 'must be at least MAILPUSH_RECONNECT_BASE_MS' });
+    }
+    const vapid = [env.VAPID_PUBLIC_KEY, env.VAPID_PRIVATE_KEY, env.VAPID_SUBJECT];
+    if (vapid.some(Boolean) && !vapid.every(Boolean)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['VAPID_PUBLIC_KEY'],
+        message: 'Web Push needs all of VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT, or none',
+      });
+    }
   });
 
 export type Env = z.output<typeof envSchema>;
 
 /** Variables whose values must never be printed. */
-export const SECRET_ENV_KEYS: ReadonlySet<keyof Env> = new Set(['MAILPUSH_MASTER_KEY', 'MAILPUSH_ADMIN_TOKEN']);
+export const SECRET_ENV_KEYS: ReadonlySet<keyof Env> = new Set(['MAILPUSH_MASTER_KEY', 'MAILPUSH_ADMIN_TOKEN', 'VAPID_PRIVATE_KEY']);

@@ -1,3 +1,12 @@
-export { loadConfig, ConfigError, type AppConfig, type ApnsConfig, type FcmConfig } from './app-config';
+export {
+  loadConfig,
+  ConfigError,
+  type AppConfig,
+  type ApnsConfig,
+  type FcmConfig,
+  type ImapWatchConfig,
+  type PushConfig,
+  type WebPushConfig,
+} from './app-config';
 export { ConfigModule, APP_CONFIG } from './config.module';
 export { SECRET_ENV_KEYS } from './config.schema';

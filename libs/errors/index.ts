@@ -1,2 +1,2 @@
 export { ErrorClass, type ClassifiedError } from './error-class';
-export { classifyImapError } from './imap-error.classifier';
+export { classifyImapError, WatcherErrorCode } from './imap-error.classifier';

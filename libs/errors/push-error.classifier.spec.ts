@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { FirebaseAppError } from 'firebase-admin/app';
 import { FirebaseMessagingError } from 'firebase-admin/messaging';
 import { ErrorClass } from './error-class';
-import { classifyApnsFailure, classifyFcmError, parseRetryAfter } from './push-error.classifier';
+import { HOST_NOT_ALLOWED_CODE, classifyApnsFailure, classifyFcmError, classifyWebPushError, parseRetryAfter } from './push-error.classifier';
 
 const apns = (status: number, reason: string) => classifyApnsFailure({ status, response: { reason } });
 
@@ -261,5 +261,40 @@ describe('parseRetryAfter', () => {
     assert.equal(parseRetryAfter('Wed, 31 Dec 2025 00:00:00 GMT', now), 0);
     assert.equal(parseRetryAfter('soon', now), undefined);
     assert.equal(parseRetryAfter(undefined, now), undefined);
+  });
+});
+
+describe('classifyWebPushError', () => {
+  /** web-push's WebPushError: statusCode, headers, body (which may echo the endpoint: never read). */
+  const webPushError = (statusCode: number, headers: Record<string, string> = {}) =>
+    Object.assign(new Error('Received unexpected response code'), { statusCode, headers, body: 'https://push.example/secret-endpoint' });
+
+  it('prunes on 404 and 410 only', () => {
+    assert.deepEqual(classifyWebPushError(webPushError(410)), {
+      classified: { errorClass: ErrorClass.Permanent, code: 'subscription_gone', message: 'Web Push: the subscription no longer exists (HTTP 410)' },
+      deadToken: true,
+    });
+    assert.equal(classifyWebPushError(webPushError(404)).deadToken, true);
+    for (const status of [400, 401, 403, 413, 429, 500, 502, 503]) {
+      assert.equal(classifyWebPushError(webPushError(status)).deadToken, false, String(status));
+    }
+  });
+
+  it('rate-limits 429 with retry-after, retries 5xx and network errors, never prunes on them', () => {
+    const limited = classifyWebPushError(webPushError(429, { 'Retry-After': '7' }));
+    assert.deepEqual([limited.classified.errorClass, limited.classified.retryAfterMs], [ErrorClass.RateLimited, 7000]);
+    assert.equal(classifyWebPushError(webPushError(503)).classified.errorClass, ErrorClass.Transient);
+    const reset = classifyWebPushError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    assert.deepEqual([reset.classified.errorClass, reset.classified.code], [ErrorClass.Transient, 'network']);
+    assert.equal(classifyWebPushError(new Error('Socket timeout')).classified.errorClass, ErrorClass.Transient);
+  });
+
+  it('maps VAPID refusals, oversize and the SSRF guard without pruning', () => {
+    assert.equal(classifyWebPushError(webPushError(401)).classified.errorClass, ErrorClass.Auth);
+    assert.equal(classifyWebPushError(webPushError(403)).classified.code, 'vapid_key_mismatch');
+    assert.equal(classifyWebPushError(webPushError(413)).classified.code, 'payload_too_large');
+    const guard = classifyWebPushError(Object.assign(new Error('private'), { code: HOST_NOT_ALLOWED_CODE }));
+    assert.deepEqual([guard.classified.errorClass, guard.classified.code, guard.deadToken], [ErrorClass.Permanent, 'host_not_allowed', false]);
+    assert.ok(!JSON.stringify(classifyWebPushError(webPushError(400))).includes('secret-endpoint'));
   });
 });

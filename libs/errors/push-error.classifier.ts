@@ -8,6 +8,7 @@ import { ErrorClass, type ClassifiedError } from './error-class';
  * Pruning rules (deliberately narrow: a valid token pruned by mistake is a silent, permanent loss):
  * - APNs: 410 `Unregistered`, 400 `BadDeviceToken`, 400 `DeviceTokenNotForTopic`.
  * - FCM: `UNREGISTERED` (404).
+ * - Web Push: 404 and 410 from the push service (RFC 8030: the subscription is gone).
  * - Never on 5xx, 429, network or TLS trouble, credential trouble, or FCM `INVALID_ARGUMENT`
  *   (which also covers a bad payload: it is `rejected`, the token is kept).
  *
@@ -296,6 +297,57 @@ function fcmServerCode(data: unknown): string | undefined {
     }
   }
   return typeof e.status === 'string' ? safeToken(e.status) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Web Push (web-push)
+// ---------------------------------------------------------------------------------------------
+
+/** Set by the transport's connect-time address check (SSRF guard), never by a push service. */
+export const HOST_NOT_ALLOWED_CODE = 'EHOSTNOTALLOWED';
+
+/**
+ * Classifies what `webpush.sendNotification()` rejected with: a `WebPushError` (`statusCode`,
+ * `headers`, `body`) for any non-2xx answer, or a socket/TLS/DNS error. The body is never read:
+ * push services may echo the endpoint.
+ */
+export function classifyWebPushError(err: unknown): PushErrorClassification {
+  const status = toStatus(typeof err === 'object' && err !== null ? (err as Record<string, unknown>).statusCode : undefined);
+  const retryAfterMs = parseRetryAfter(headerValue(objectProp(err, 'headers'), 'retry-after'));
+  if (status !== undefined) {
+    const label = `HTTP ${status}`;
+    if (status === 404 || status === 410) {
+      return {
+        classified: {
+          errorClass: ErrorClass.Permanent,
+          code: status === 410 ? 'subscription_gone' : 'subscription_not_found',
+          message: `Web Push: the subscription no longer exists (${label})`,
+        },
+        deadToken: true,
+      };
+    }
+    if (status === 429) {
+      return notDead({ errorClass: ErrorClass.RateLimited, code: 'too_many_requests', message: `Web Push service asked to slow down (${label})`, retryAfterMs });
+    }
+    if (status >= 500 || status === 408) return transient(`http_${status}`, `Web Push service temporary failure (${label})`, retryAfterMs);
+    if (status === 401) {
+      return notDead({ errorClass: ErrorClass.Auth, code: 'vapid_rejected', message: `Web Push service rejected the VAPID credentials (${label})` });
+    }
+    if (status === 403) {
+      // The subscription was made with another application server key: no retry helps, the
+      // subscription itself may still be fine for the app that made it.
+      return notDead({ errorClass: ErrorClass.Permanent, code: 'vapid_key_mismatch', message: `Web Push service refused our VAPID key for this subscription (${label})` });
+    }
+    if (status === 413) return notDead({ errorClass: ErrorClass.Permanent, code: 'payload_too_large', message: `Web Push payload too large (${label})` });
+    if (status >= 400) return notDead({ errorClass: ErrorClass.Permanent, code: `http_${status}`, message: `Web Push service rejected the message (${label})` });
+    return transient(`http_${status}`, `Web Push service unexpected answer (${label})`, retryAfterMs);
+  }
+  if (errorCodes(err).includes(HOST_NOT_ALLOWED_CODE)) {
+    return notDead({ errorClass: ErrorClass.Permanent, code: 'host_not_allowed', message: 'Web Push endpoint is on a private or reserved network' });
+  }
+  if (isNetworkError(err)) return transient(networkCode(err), 'Web Push service could not be reached', undefined);
+  // web-push reports its own socket timeout as a bare Error: retry, the attempts are bounded.
+  return transient('unknown_error', 'Web Push send failed for an unknown reason', undefined);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,47 +1,87 @@
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { ImapFlow, type ImapFlowOptions, type Logger as ImapFlowLogger } from 'imapflow';
 import type { ImapEndpoint } from '../store';
 import type { ResolvedHost } from './host-guard';
 
 export interface ImapTimeouts {
   connectTimeoutMs: number;
+  /**
+   * imapflow's inactivity watchdog. While idling it answers a quiet socket with a NOOP of its own
+   * and fails only a NOOP or command left unanswered; the watcher's own probe acts first, this is
+   * the backstop (kept above probe + probe timeout, and above the poll interval, by the config).
+   */
   socketTimeoutMs: number;
-  reIdleMs: number;
 }
 
 /**
  * Response limits: a hostile or broken server streaming junk, giant literals or endless lines
- * must not grow our memory without bound. We only ever read envelopes and flags.
+ * must not grow our memory without bound. We only ever read FLAGS, UIDs and envelopes, each
+ * response one message: 256 KB covers an envelope with thousands of recipients, and imapflow's
+ * defaults (1 GB lines and literals, 2 GB responses) would let one connection take gigabytes.
  */
-const MAX_LINE_BYTES = 64 * 1024;
-const MAX_LITERAL_BYTES = 1024 * 1024;
-const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+export const RESPONSE_LIMITS = {
+  maxLineLength: 256 * 1024,
+  maxLiteralSize: 1024 * 1024,
+  maxResponseSize: 2 * 1024 * 1024,
+} as const;
+
+export interface ImapClientOptions {
+  /**
+   * Hand IDLE to the caller (the watcher decides when to IDLE, when to poll and when to re-IDLE).
+   * Off for one-shot clients such as the login check.
+   */
+  manualIdle?: boolean;
+  /**
+   * Called for every server line imapflow could not parse. imapflow skips such lines, so a server
+   * streaming junk in lines short enough to pass the limits would be read forever: the caller
+   * counts them and gives up.
+   */
+  onUnparseable?: () => void;
+}
+
+const ignore = (): void => undefined;
+
+/** imapflow's own log entries carry raw server lines: nothing of them is printed, parse failures are counted. */
+function parseFailureCounter(onUnparseable: (() => void) | undefined): ImapFlowLogger | false {
+  if (!onUnparseable) return false;
+  return {
+    trace: ignore,
+    debug: ignore,
+    info: ignore,
+    warn: ignore,
+    error: (entry: unknown) => {
+      const err = typeof entry === 'object' && entry !== null ? (entry as { err?: unknown }).err : undefined;
+      const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+      if (typeof code === 'string' && code.startsWith('ParserError')) onUnparseable();
+    },
+  };
+}
 
 export function createImapClient(
   endpoint: ImapEndpoint,
   resolved: ResolvedHost,
   auth: { user: string; pass: string },
   timeouts: ImapTimeouts,
+  options: ImapClientOptions = {},
 ): ImapFlow {
-  const options: ImapFlowOptions = {
+  const flowOptions: ImapFlowOptions = {
     host: resolved.address,
     ...(resolved.servername ? { servername: resolved.servername } : {}),
     port: endpoint.port,
     secure: endpoint.tls,
     // Plain-port accounts still upgrade with STARTTLS when the server offers it.
     auth,
-    logger: false,
+    logger: parseFailureCounter(options.onUnparseable),
     emitLogs: false,
     connectionTimeout: timeouts.connectTimeoutMs,
     greetingTimeout: timeouts.connectTimeoutMs,
     socketTimeout: timeouts.socketTimeoutMs,
-    // Re-IDLE before NATs and providers drop a quiet flow (some at 4-10 min, servers at 29+).
-    maxIdleTime: timeouts.reIdleMs,
+    // imapflow's own auto-IDLE re-enters IDLE after every command and, on servers without IDLE,
+    // polls by itself; the watcher owns both (re-IDLE timer, STATUS polls) so it turns this off.
+    disableAutoIdle: options.manualIdle ?? false,
     // Default 15 s keeps the connection out of IDLE after every FETCH: mail arriving then is seen late.
     autoIdleDelay: 0,
     missingIdleCommand: 'STATUS',
-    maxLineLength: MAX_LINE_BYTES,
-    maxLiteralSize: MAX_LITERAL_BYTES,
-    maxResponseSize: MAX_RESPONSE_BYTES,
+    ...RESPONSE_LIMITS,
   };
-  return new ImapFlow(options);
+  return new ImapFlow(flowOptions);
 }

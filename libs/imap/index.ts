@@ -1,5 +1,16 @@
 export { resolveImapHost, HostNotAllowedError, HostNotFoundError, type ResolvedHost } from './host-guard';
-export { createImapClient, type ImapTimeouts } from './imap-client.factory';
+export { createImapClient, RESPONSE_LIMITS, type ImapTimeouts } from './imap-client.factory';
 export { verifyImapLogin, isRetryableLoginError, type LoginCheck } from './login-verifier';
-export { MailboxWatcher, type MailboxWatcherDeps, type NewMessage } from './mailbox-watcher';
-export { reconnectDelayMs, STABLE_CONNECTION_MS } from './reconnect-policy';
+export { MailboxWatcher, type MailboxWatcherDeps, type WatchSettings, type WatcherTelemetry } from './mailbox-watcher';
+export { type WatchMode } from './mailbox-session';
+export { planCatchUp, type NewMessage, type NewMail, type CatchUpPlan } from './catch-up-plan';
+export { ConnectPacer, type PacingRates } from './connect-pacer';
+export { LivenessMonitor, type LivenessSettings } from './liveness-monitor';
+export {
+  reconnectDelayMs,
+  ReconnectBackoff,
+  STABLE_CONNECTION_MS,
+  DEFAULT_BACKOFF,
+  type BackoffSettings,
+} from './reconnect-policy';
+export { sanitizeAlert, MAX_ALERT_CHARS } from './server-alert';

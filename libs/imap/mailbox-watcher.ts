@@ -1,223 +1,218 @@
-import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import { ErrorClass, classifyImapError, type ClassifiedError } from '../errors';
 import type { Logger } from '../logging';
-import type { AccountStatusUpdate, CursorWrite, ImapEndpoint, MailboxCursor } from '../store';
-import { HostNotAllowedError, HostNotFoundError, resolveImapHost } from './host-guard';
-import { createImapClient, type ImapTimeouts } from './imap-client.factory';
-import { STABLE_CONNECTION_MS, reconnectDelayMs } from './reconnect-policy';
+import type {
+  AccountCredentials,
+  AccountStatusUpdate,
+  CursorWrite,
+  ImapEndpoint,
+  MailboxCursor,
+  PendingSummary,
+} from '../store';
+import type { NewMail } from './catch-up-plan';
+import type { ConnectPacer } from './connect-pacer';
+import { HostNotAllowedError, HostNotFoundError, resolveImapHost, type ResolvedHost } from './host-guard';
+import { MailboxSession, type SessionSettings, type WatchMode } from './mailbox-session';
+import { ReconnectBackoff, type BackoffSettings } from './reconnect-policy';
+import { sanitizeAlert } from './server-alert';
 
-export interface NewMessage {
-  uidValidity: number;
-  uid: number;
-  from?: { name?: string; address?: string };
-  subject?: string;
-  date?: string;
-  seen: boolean;
+export interface WatchSettings extends Omit<SessionSettings, 'notifySeen'> {
+  backoff: BackoffSettings;
+}
+
+/** Counters the worker exports; all optional so the watcher stays free of a metrics library. */
+export interface WatcherTelemetry {
+  connected?(outcome: string): void;
+  paced?(waitedMs: number): void;
+  reconnect?(error: ClassifiedError): void;
+  probeFailed?(): void;
+  authFailed?(): void;
 }
 
 export interface MailboxWatcherDeps {
   accountId: string;
   endpoint: ImapEndpoint;
   allowPrivateHosts: boolean;
-  timeouts: ImapTimeouts;
-  /** How often to re-check above the cursor even without an EXISTS (IDLE notices can be lost). */
-  recheckIntervalMs: number;
-  /** Poll interval for servers without IDLE. */
-  pollIntervalMs: number;
+  settings: WatchSettings;
+  notifySeen: boolean;
+  pacer: Pick<ConnectPacer, 'acquire'>;
   logger: Logger;
-  loadCredentials(): Promise<{ username: string; password: string } | null>;
+  telemetry?: WatcherTelemetry;
+  loadCredentials(): Promise<AccountCredentials | null>;
   loadCursor(): Promise<MailboxCursor | null>;
   /** Must only write while this watcher still owns the account. */
   saveCursor(cursor: MailboxCursor): Promise<CursorWrite>;
-  /** Durably records the messages (enqueue); the cursor advances only after it resolves. */
-  publish(messages: NewMessage[]): Promise<void>;
-  reportStatus(update: AccountStatusUpdate): Promise<void>;
-  /** Called when the cursor write shows another worker owns the account now. */
+  reserveSummary(summary: PendingSummary): Promise<CursorWrite>;
+  /** Durably records the mail (enqueue); the cursor advances only after it resolves. */
+  publish(mail: NewMail): Promise<void>;
+  /** `credentialsVersion`: apply only while the account still has these credentials. */
+  reportStatus(update: AccountStatusUpdate, credentialsVersion: number | undefined): Promise<void>;
+  /** The credentials were rejected: the watcher has stopped and will not retry them. */
+  onAuthError(): void;
+  /** A cursor write showed another worker owns the account now. */
   onOwnershipLost(): void;
 }
 
-const SEEN = '\\Seen';
-
 /**
- * Holds one IMAP connection to one account's INBOX: waits in IDLE (or polls), fetches every UID
- * above the cursor, publishes, then advances the cursor. Reconnects from `close` (imapflow never
- * reconnects by itself) with jittered backoff; stops for good on an authentication failure.
+ * Keeps one account watched for as long as this worker owns it: one connection after another
+ * (imapflow never reconnects), paced, with backoff keyed off the error class. Stops for good on
+ * an authentication failure: retrying a rejected password gets accounts locked by providers.
  */
 export class MailboxWatcher {
   private stopped = false;
-  private client: ImapFlow | undefined;
+  private readonly abort = new AbortController();
+  private session: MailboxSession | undefined;
   private wakeFromBackoff: (() => void) | undefined;
   private running: Promise<void> | undefined;
-  private syncing: Promise<void> | undefined;
-  private syncAgain = false;
-  private failures = 0;
+  private readonly backoff: ReconnectBackoff;
+  private credentialsVersion: number | undefined;
+  private password: string | undefined;
+  private alert: string | undefined;
+  private live: WatchMode | undefined;
 
-  constructor(private readonly deps: MailboxWatcherDeps) {}
+  constructor(private readonly deps: MailboxWatcherDeps) {
+    this.backoff = new ReconnectBackoff(deps.settings.backoff);
+  }
 
   start(): void {
-    this.running ??= this.loop();
+    this.running ??= this.loop().catch((err: unknown) => {
+      this.deps.logger.error('watcher loop failed', { accountId: this.deps.accountId, err });
+    });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     this.wakeFromBackoff?.();
-    const client = this.client;
-    if (client) await client.logout().catch(() => client.close());
+    await this.session?.stop();
     await this.running;
   }
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      const startedAt = Date.now();
       let failure: ClassifiedError | undefined;
       try {
-        failure = await this.session();
+        failure = await this.connectOnce();
       } catch (err) {
         failure = classifyImapError(err);
       }
-      if (this.stopped) break;
-      if (failure?.errorClass === ErrorClass.Auth) {
-        this.deps.logger.warn('authentication failed; not retrying until the credentials change', { accountId: this.deps.accountId });
-        await this.report({ status: 'auth_error', lastError: failure.message, nextAttemptAt: null });
+      if (this.stopped || !failure) break;
+      if (failure.errorClass === ErrorClass.Auth) {
+        this.deps.telemetry?.authFailed?.();
+        this.deps.logger.warn('authentication failed; not retrying until the credentials change', {
+          accountId: this.deps.accountId,
+        });
+        await this.report({
+          status: 'auth_error',
+          lastError: failure.message,
+          nextAttemptAt: null,
+          alert: this.alert ?? null,
+        });
+        this.stopped = true;
+        this.deps.onAuthError();
         break;
       }
-      if (Date.now() - startedAt >= STABLE_CONNECTION_MS) this.failures = 0;
-      this.failures += 1;
-      const delay = reconnectDelayMs(this.failures, failure);
+      const delay = this.backoff.failed(failure);
+      this.deps.telemetry?.reconnect?.(failure);
       this.deps.logger.info('connection ended; reconnecting after backoff', {
         accountId: this.deps.accountId,
-        code: failure?.code,
+        code: failure.code,
+        errorClass: failure.errorClass,
         delayMs: delay,
-        failures: this.failures,
+        failures: this.backoff.consecutiveFailures,
       });
       await this.report({
         status: 'backoff',
-        lastError: failure?.message ?? 'The connection closed',
+        lastError: failure.message,
         nextAttemptAt: new Date(Date.now() + delay).toISOString(),
+        alert: this.alert ?? null,
       });
       await this.sleep(delay);
     }
   }
 
-  /** One connection's life. Resolves with the reason it ended. */
-  private async session(): Promise<ClassifiedError | undefined> {
+  /** One connection's life. Resolves with why it ended, or undefined when the watcher stopped. */
+  private async connectOnce(): Promise<ClassifiedError | undefined> {
+    this.live = undefined;
     await this.report({ status: 'connecting' });
     const credentials = await this.deps.loadCredentials();
     if (!credentials) {
       this.stopped = true;
       return undefined;
     }
-    let resolved;
+    this.credentialsVersion = credentials.version;
+    this.password = credentials.password;
+    let resolved: ResolvedHost;
     try {
       resolved = await resolveImapHost(this.deps.endpoint.host, this.deps.allowPrivateHosts);
     } catch (err) {
-      if (err instanceof HostNotAllowedError || err instanceof HostNotFoundError) {
-        return { errorClass: err instanceof HostNotAllowedError ? ErrorClass.Permanent : ErrorClass.Transient, code: err.code, message: err.message };
-      }
+      if (err instanceof HostNotAllowedError)
+        return { errorClass: ErrorClass.Permanent, code: err.code, message: err.message };
+      if (err instanceof HostNotFoundError)
+        return { errorClass: ErrorClass.Transient, code: err.code, message: err.message };
       throw err;
     }
-    if (this.stopped) return undefined;
-    const client = createImapClient(this.deps.endpoint, resolved, { user: credentials.username, pass: credentials.password }, this.deps.timeouts);
-    this.client = client;
-    let lastError: unknown;
-    // An unhandled 'error' event would crash the process; 'close' is what drives reconnection.
-    client.on('error', (err: unknown) => {
-      lastError = err;
+    const waitStart = Date.now();
+    if (!(await this.deps.pacer.acquire(this.deps.endpoint.host, this.abort.signal)) || this.stopped) return undefined;
+    this.deps.telemetry?.paced?.(Date.now() - waitStart);
+
+    this.alert = undefined;
+    const session = new MailboxSession({
+      accountId: this.deps.accountId,
+      endpoint: this.deps.endpoint,
+      resolved,
+      auth: { user: credentials.username, pass: credentials.password },
+      settings: { ...this.deps.settings, notifySeen: this.deps.notifySeen },
+      logger: this.deps.logger,
+      loadCursor: () => this.deps.loadCursor(),
+      saveCursor: async (cursor) => (await this.deps.saveCursor(cursor)) !== 'lease_lost',
+      reserveSummary: async (summary) => (await this.deps.reserveSummary(summary)) !== 'lease_lost',
+      publish: (mail) => this.deps.publish(mail),
+      onReady: (mode) => this.onReady(mode),
+      onModeChange: (mode) => this.onReady(mode),
+      onAlert: (text) => this.onAlert(text),
+      onProbeFailed: () => this.deps.telemetry?.probeFailed?.(),
     });
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    let recheck: NodeJS.Timeout | undefined;
-    try {
-      await client.connect();
-      if (this.stopped) return undefined;
-      const mailbox = await client.mailboxOpen('INBOX');
-      const idle = client.capabilities.has('IDLE');
-      client.on('exists', () => void this.requestSync(client));
-      await this.report({ status: idle ? 'idle' : 'polling', lastError: null, nextAttemptAt: null });
-      this.deps.logger.info(idle ? 'watching INBOX with IDLE' : 'watching INBOX by polling (server has no IDLE)', {
-        accountId: this.deps.accountId,
-        uidValidity: Number(mailbox.uidValidity),
-      });
-      await this.requestSync(client);
-      recheck = setInterval(() => void this.requestSync(client), idle ? this.deps.recheckIntervalMs : this.deps.pollIntervalMs);
-      await closed;
-    } catch (err) {
-      lastError = err;
-    } finally {
-      if (recheck) clearInterval(recheck);
-      this.client = undefined;
-      client.close();
-    }
-    if (this.stopped) return undefined;
-    return lastError ? classifyImapError(lastError) : { errorClass: ErrorClass.Transient, code: 'connection_closed', message: 'The mail server closed the connection' };
-  }
-
-  /** Serializes syncs; an EXISTS during a sync schedules exactly one more. */
-  private requestSync(client: ImapFlow): Promise<void> {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return this.syncing;
-    }
-    this.syncing = (async () => {
-      do {
-        this.syncAgain = false;
-        await this.syncOnce(client);
-      } while (this.syncAgain && !this.stopped && client.usable);
-    })()
-      .catch((err: unknown) => {
-        // Whatever failed, the cursor did not move: a fresh connection will fetch it all again.
-        this.deps.logger.warn('sync failed; reconnecting', { accountId: this.deps.accountId, err });
-        client.close();
-      })
-      .finally(() => {
-        this.syncing = undefined;
-      });
-    return this.syncing;
-  }
-
-  private async syncOnce(client: ImapFlow): Promise<void> {
-    if (this.stopped || !client.usable || !client.mailbox) return;
-    const uidValidity = Number(client.mailbox.uidValidity);
-    const cursor = await this.deps.loadCursor();
-    if (!cursor || cursor.uidValidity !== uidValidity) {
-      // New UIDVALIDITY: old UIDs mean nothing now. Start at the top without notifying history.
-      const top = await this.highestUid(client);
-      this.deps.logger.info('starting the cursor at the top of INBOX', { accountId: this.deps.accountId, uidValidity, lastUid: top, previous: cursor?.uidValidity });
-      await this.saveCursor({ uidValidity, lastUid: top });
-      return;
-    }
-    if (client.mailbox.exists === 0) return;
-    const messages: NewMessage[] = [];
-    // `n:*` returns the last message even when nothing is above n: drop UIDs <= lastUid.
-    for await (const msg of client.fetch(`${cursor.lastUid + 1}:*`, { uid: true, envelope: true, flags: true }, { uid: true })) {
-      if (msg.uid > cursor.lastUid) messages.push(toNewMessage(uidValidity, msg));
-    }
-    if (messages.length === 0) return;
-    messages.sort((a, b) => a.uid - b.uid);
-    await this.deps.publish(messages);
-    const last = messages[messages.length - 1];
-    if (last) await this.saveCursor({ uidValidity, lastUid: last.uid });
-  }
-
-  private async highestUid(client: ImapFlow): Promise<number> {
-    const mailbox = client.mailbox;
-    if (!mailbox || mailbox.exists === 0) return Math.max(0, (mailbox ? mailbox.uidNext : 1) - 1);
-    const last = await client.fetchOne('*', { uid: true });
-    return last ? last.uid : Math.max(0, mailbox.uidNext - 1);
-  }
-
-  private async saveCursor(cursor: MailboxCursor): Promise<void> {
-    const result = await this.deps.saveCursor(cursor);
-    if (result === 'lease_lost') {
-      this.deps.logger.warn('lease lost while advancing the cursor; letting the account go', { accountId: this.deps.accountId });
+    this.session = session;
+    const ended = await session.run();
+    this.session = undefined;
+    this.live = undefined;
+    if (session.leaseLost) {
       this.stopped = true;
-      this.client?.close();
       this.deps.onOwnershipLost();
+      return undefined;
     }
+    if (this.stopped || ended === undefined) return undefined;
+    const failure = classifyImapError(ended);
+    if (!session.wasReady) this.deps.telemetry?.connected?.(failure.code);
+    return failure;
+  }
+
+  private async onReady(mode: WatchMode): Promise<void> {
+    if (this.live === undefined) {
+      this.backoff.ready();
+      this.deps.telemetry?.connected?.('ok');
+    }
+    this.live = mode;
+    this.deps.logger.info(
+      mode === 'idle' ? 'watching INBOX with IDLE' : 'watching INBOX by polling (server has no IDLE)',
+      {
+        accountId: this.deps.accountId,
+      },
+    );
+    await this.report({ status: mode, lastError: null, nextAttemptAt: null, alert: this.alert ?? null });
+  }
+
+  private onAlert(text: string): void {
+    const alert = sanitizeAlert(text, this.password ? [this.password] : []);
+    if (!alert) return;
+    this.alert = alert;
+    this.deps.logger.info('server alert', { accountId: this.deps.accountId });
+    if (this.live) void this.report({ status: this.live, alert });
   }
 
   private async report(update: AccountStatusUpdate): Promise<void> {
     if (this.stopped && update.status !== 'auth_error') return;
-    await this.deps.reportStatus(update).catch((err: unknown) => {
+    await this.deps.reportStatus(update, this.credentialsVersion).catch((err: unknown) => {
       this.deps.logger.warn('could not record account status', { accountId: this.deps.accountId, err });
     });
   }
@@ -232,16 +227,4 @@ export class MailboxWatcher {
       this.wakeFromBackoff = done;
     });
   }
-}
-
-function toNewMessage(uidValidity: number, msg: FetchMessageObject): NewMessage {
-  const from = msg.envelope?.from?.[0];
-  return {
-    uidValidity,
-    uid: msg.uid,
-    ...(from ? { from: { ...(from.name ? { name: from.name } : {}), ...(from.address ? { address: from.address } : {}) } } : {}),
-    ...(msg.envelope?.subject ? { subject: msg.envelope.subject } : {}),
-    ...(msg.envelope?.date ? { date: new Date(msg.envelope.date).toISOString() } : {}),
-    seen: msg.flags?.has(SEEN) ?? false,
-  };
 }

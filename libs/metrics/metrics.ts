@@ -18,6 +18,28 @@ export const metrics = {
     labelNames: ['outcome'] as const,
     registers: [metricsRegistry],
   }),
+  imapReconnects: new Counter({
+    name: 'mailpush_imap_reconnects_total',
+    help: 'IMAP connections that ended and were scheduled to reconnect, by error class and code',
+    labelNames: ['class', 'code'] as const,
+    registers: [metricsRegistry],
+  }),
+  imapAuthFailures: new Counter({
+    name: 'mailpush_imap_auth_failures_total',
+    help: 'Accounts stopped in auth_error (credentials rejected); not retried until they change',
+    registers: [metricsRegistry],
+  }),
+  imapProbeFailures: new Counter({
+    name: 'mailpush_imap_probe_failures_total',
+    help: 'NOOP liveness probes left unanswered: connections declared dead and replaced',
+    registers: [metricsRegistry],
+  }),
+  imapConnectPacing: new Histogram({
+    name: 'mailpush_imap_connect_pacing_seconds',
+    help: 'Time a connection attempt waited for the per-worker and per-host connect token buckets',
+    buckets: [0, 0.01, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [metricsRegistry],
+  }),
   mailEvents: new Counter({
     name: 'mailpush_mail_events_total',
     help: 'New-mail events enqueued, by kind (message or summary)',
@@ -28,6 +50,23 @@ export const metrics = {
     name: 'mailpush_deliveries_total',
     help: 'Push deliveries, by platform and outcome',
     labelNames: ['platform', 'outcome'] as const,
+    registers: [metricsRegistry],
+  }),
+  burstSuppressed: new Counter({
+    name: 'mailpush_burst_suppressed_total',
+    help: 'Per-device notifications folded into a burst summary instead of sent one by one',
+    registers: [metricsRegistry],
+  }),
+  deadLetters: new Counter({
+    name: 'mailpush_dead_letters_total',
+    help: 'Deliveries that exhausted their attempts, by platform',
+    labelNames: ['platform'] as const,
+    registers: [metricsRegistry],
+  }),
+  pushInFlight: new Gauge({
+    name: 'mailpush_push_requests_in_flight',
+    help: 'Push requests in flight, by transport',
+    labelNames: ['transport'] as const,
     registers: [metricsRegistry],
   }),
   deliveryLatency: new Histogram({

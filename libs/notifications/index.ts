@@ -1,1 +1,8 @@
-export { buildMailNotification, truncateUtf8 } from './mail-notification.builder';
+export {
+  buildMailNotification,
+  buildBurstSummaryNotification,
+  truncateUtf8,
+  LOC_KEYS,
+  type BurstSummary,
+} from './mail-notification.builder';
+export { fitNotification } from './payload-fit';

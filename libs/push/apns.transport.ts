@@ -1,26 +1,37 @@
-import { Notification, Provider, type ProviderOptions, type ResponseFailure } from '@parse/node-apn';
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
+import { Notification, Provider, type NotificationAlertOptions, type ProviderOptions, type ResponseFailure } from '@parse/node-apn';
 import type { ApnsConfig } from '../config/app-config';
 import { ErrorClass } from '../errors/error-class';
-import { classifyApnsFailure } from '../errors/push-error.classifier';
+import { classifyApnsFailure, parseRetryAfter } from '../errors/push-error.classifier';
+import { fitNotification } from '../notifications/payload-fit';
+import type { ApnsTokenStore } from './apns-token.store';
 import { PushDeliveryError, type ApnsDevice, type DeliveryResult, type PushNotification } from './push-notification';
 
 /** APNs limits (Apple, "Sending notification requests to APNs"). */
 export const APNS_MAX_PAYLOAD_BYTES = 4096;
 export const APNS_MAX_COLLAPSE_ID_BYTES = 64;
-/** How long APNs keeps trying to reach an offline device. */
-const EXPIRY_SECONDS = 3600;
 
 /** Device tokens are hex; 32 bytes today, Apple says they may grow (so 32..100 bytes). */
 const TOKEN_PATTERN = /^(?:[0-9a-fA-F]{2}){32,100}$/;
+
+export interface ApnsTransportOptions {
+  /** The team's provider token, shared by every dispatcher process. */
+  tokens: ApnsTokenStore;
+  /** How long APNs keeps trying to reach an offline device (`apns-expiration`). */
+  ttlSeconds: number;
+}
 
 /**
  * Sends alert pushes through APNs with token (p8) auth, one long-lived HTTP/2 connection per
  * environment.
  *
- * Retries: node-apn retries 408/429/500/502/503/504 and 403 ExpiredProviderToken by itself, at
- * once (it reads `Retry-After` with the wrong case, so it never waits). With
- * `connectionRetryLimit: 0` it makes exactly one request per send and the queue retries with
- * backoff; on 403 ExpiredProviderToken it still signs a fresh JWT for the next send.
+ * node-apn is used for its HTTP/2 client, with three things taken back from it:
+ * - Retries: `connectionRetryLimit: 0`, exactly one request per send; the queue retries with
+ *   jittered backoff (node-apn would retry at once).
+ * - `retry-after`: node-apn reads `headers['Retry-After']` (HTTP/2 names are lower-case) and then
+ *   deletes `retryAfter` from its errors; the session is wrapped to read the header itself.
+ * - The provider token: node-apn signs its own JWT per Provider; here every provider reads the
+ *   team's one shared JWT ({@link ApnsTokenStore}) and never re-signs.
  *
  * Never logs: device tokens and notification content must not reach logs.
  */
@@ -28,7 +39,10 @@ export class ApnsTransport {
   private readonly providers = new Map<ApnsDevice['environment'], Provider>();
   private closed = false;
 
-  constructor(private readonly config: ApnsConfig) {}
+  constructor(
+    private readonly config: ApnsConfig,
+    private readonly options: ApnsTransportOptions,
+  ) {}
 
   async send(device: ApnsDevice, n: PushNotification): Promise<DeliveryResult> {
     if (this.closed) {
@@ -39,30 +53,30 @@ export class ApnsTransport {
       });
     }
     if (!TOKEN_PATTERN.test(device.token)) {
-      return {
-        status: 'rejected',
-        code: 'invalid_token',
-        message: 'APNs device token is not a hex string of 64-200 digits',
-      };
+      return { status: 'rejected', code: 'invalid_token', message: 'APNs device token is not a hex string of 64-200 digits' };
     }
     if (Buffer.byteLength(n.collapseKey, 'utf8') > APNS_MAX_COLLAPSE_ID_BYTES) {
-      return {
-        status: 'rejected',
-        code: 'bad_collapse_id',
-        message: `collapse key exceeds ${APNS_MAX_COLLAPSE_ID_BYTES} bytes`,
-      };
+      return { status: 'rejected', code: 'bad_collapse_id', message: `collapse key exceeds ${APNS_MAX_COLLAPSE_ID_BYTES} bytes` };
     }
-    const note = this.buildNotification(n);
-    // node-apn sends JSON.stringify(note) (its toJSON) as the body.
-    if (Buffer.byteLength(JSON.stringify(note), 'utf8') > APNS_MAX_PAYLOAD_BYTES) {
-      return {
-        status: 'rejected',
-        code: 'payload_too_large',
-        message: `APNs payload exceeds ${APNS_MAX_PAYLOAD_BYTES} bytes`,
-      };
+    // node-apn sends note.compile(), which is JSON.stringify(note): measure exactly that.
+    const fitted = fitNotification(n, APNS_MAX_PAYLOAD_BYTES, (c) => Buffer.byteLength(JSON.stringify(this.buildNotification(c)), 'utf8'));
+    if (!fitted) {
+      return { status: 'rejected', code: 'payload_too_large', message: `APNs payload exceeds ${APNS_MAX_PAYLOAD_BYTES} bytes` };
+    }
+    const note = this.buildNotification(fitted);
+
+    let jwt: string;
+    try {
+      jwt = await this.options.tokens.current();
+    } catch {
+      throw new PushDeliveryError('apns', {
+        errorClass: ErrorClass.Transient,
+        code: 'provider_token_unavailable',
+        message: 'The shared APNs provider token could not be read or minted',
+      });
     }
 
-    let failure: ResponseFailure | undefined;
+    let failure: (ResponseFailure & { retryAfterMs?: number }) | undefined;
     let apnsId: string | undefined;
     try {
       const { sent, failed } = await this.provider(device.environment).send(note, device.token);
@@ -77,11 +91,11 @@ export class ApnsTransport {
       failure = { device: '', error: err instanceof Error ? err : new Error('node-apn send failed') };
     }
 
-    if (failure === undefined)
-      return apnsId === undefined ? { status: 'delivered' } : { status: 'delivered', providerId: apnsId };
+    if (failure === undefined) return apnsId === undefined ? { status: 'delivered' } : { status: 'delivered', providerId: apnsId };
 
     const { classified, deadToken } = classifyApnsFailure(failure);
     if (deadToken) return { status: 'dead_token', code: classified.code };
+    if (classified.code === 'expired_provider_token') await this.options.tokens.reportExpired(jwt).catch(() => undefined);
     if (classified.errorClass === ErrorClass.Permanent) {
       return { status: 'rejected', code: classified.code, message: classified.message };
     }
@@ -100,12 +114,19 @@ export class ApnsTransport {
     note.topic = this.config.topic;
     note.pushType = 'alert';
     note.priority = 10;
-    note.expiry = Math.floor(Date.now() / 1000) + EXPIRY_SECONDS;
-    note.alert = { title: n.title, body: n.body };
+    note.expiry = Math.floor(Date.now() / 1000) + this.options.ttlSeconds;
+    const alert: Partial<NotificationAlertOptions> = {};
+    if (n.title) alert.title = n.title;
+    if (n.body) alert.body = n.body;
+    if (n.bodyLocKey) alert['loc-key'] = n.bodyLocKey;
+    if (n.bodyLocArgs) alert['loc-args'] = n.bodyLocArgs;
+    // APNs does not require `body` (a loc-key or title-only alert is valid); node-apn's typing does.
+    note.alert = alert as NotificationAlertOptions;
     note.collapseId = n.collapseKey;
     note.threadId = n.threadId;
     // Lets a Notification Service Extension fetch/decrypt details before display.
     note.mutableContent = true;
+    if (n.badge !== undefined) note.badge = n.badge;
     // Custom keys beside `aps`; node-apn always writes its own `aps` over a data key of that name.
     note.payload = { ...n.data };
     return note;
@@ -127,10 +148,71 @@ export class ApnsTransport {
         options.port = this.config.endpoint.port;
       }
       provider = new Provider(options);
+      adaptClient(provider, this.options.tokens);
       this.providers.set(environment, provider);
     }
     return provider;
   }
+}
+
+/** The parts of node-apn's (untyped) Client that are adapted, checked at run time. */
+interface NodeApnClient {
+  config: { token: unknown };
+  request: (session: ClientHttp2Session, ...rest: unknown[]) => Promise<unknown>;
+}
+
+function isNodeApnClient(value: unknown): value is NodeApnClient {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.request === 'function' && typeof v.config === 'object' && v.config !== null && 'token' in v.config;
+}
+
+function adaptClient(provider: Provider, tokens: ApnsTokenStore): void {
+  const client = (provider as unknown as { client?: unknown }).client;
+  if (!isNodeApnClient(client)) throw new Error('unsupported @parse/node-apn version: Provider.client has changed');
+
+  // The shape node-apn reads before every request (lib/client.js `request`): never expired, never
+  // re-signed locally; ApnsTokenStore decides when the team's token changes.
+  client.config.token = {
+    generation: 0,
+    iat: null,
+    get current(): string {
+      return tokens.peek() ?? '';
+    },
+    isExpired: (): boolean => false,
+    regenerate: (): void => undefined,
+  };
+
+  const request = client.request;
+  client.request = async function (this: NodeApnClient, session: ClientHttp2Session, ...rest: unknown[]): Promise<unknown> {
+    let retryAfter: string | undefined;
+    const watched = new Proxy(session, {
+      get(target, prop) {
+        if (prop === 'request') {
+          return (...args: Parameters<ClientHttp2Session['request']>): ClientHttp2Stream => {
+            const stream = target.request(...args);
+            stream.once('response', (headers: IncomingHttpHeaders) => {
+              const value = headers['retry-after'];
+              retryAfter = Array.isArray(value) ? value[0] : value;
+            });
+            return stream;
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    try {
+      return await request.call(this, watched, ...rest);
+    } catch (failure) {
+      const retryAfterMs = parseRetryAfter(retryAfter);
+      // node-apn spreads this object into what Provider.send reports as failed.
+      if (retryAfterMs !== undefined && typeof failure === 'object' && failure !== null) {
+        (failure as { retryAfterMs?: number }).retryAfterMs = retryAfterMs;
+      }
+      throw failure;
+    }
+  };
 }
 
 /**

@@ -11,14 +11,22 @@ import {
   type Credential,
   type GoogleOAuthAccessToken,
 } from 'firebase-admin/app';
-import { getMessaging, type Message, type Messaging } from 'firebase-admin/messaging';
+import { getMessaging, type AndroidNotification, type Message, type Messaging } from 'firebase-admin/messaging';
 import type { FcmConfig } from '../config/app-config';
 import { ErrorClass } from '../errors/error-class';
 import { classifyFcmError } from '../errors/push-error.classifier';
+import { fitNotification } from '../notifications/payload-fit';
 import { PushDeliveryError, type DeliveryResult, type PushNotification } from './push-notification';
 
-/** How long FCM keeps trying to reach an offline device. */
-const TTL_MS = 3600_000;
+/** FCM HTTP v1: the message (without its target) must not exceed 4096 bytes. */
+export const FCM_MAX_PAYLOAD_BYTES = 4096;
+
+export interface FcmTransportOptions {
+  /** How long FCM keeps trying to reach an offline device (`android.ttl`). */
+  ttlSeconds: number;
+  /** Concurrent HTTP/1.1 requests, hence keep-alive connections, per process. */
+  maxSockets: number;
+}
 
 /**
  * Access token accepted by Firebase emulators (and by the local FCM fake). Used only when an
@@ -65,9 +73,14 @@ export class EndpointAgent extends Agent {
  * Sends notification messages through FCM HTTP v1 with firebase-admin (`Messaging.send`, one
  * request per message, HTTP/1.1 keep-alive).
  *
- * Retries: firebase-admin itself retries 503 and ECONNRESET/ETIMEDOUT up to 4 times (honouring
- * `Retry-After`, else 0/1/2/4 s); everything else, 429 included, comes straight back and is
- * thrown as a {@link PushDeliveryError} for the queue. Never logs tokens or content.
+ * Messages are non-collapsible (no `collapse_key`): FCM keeps only four collapse keys per device
+ * while it is offline, and collapsible messages are throttled to a burst of 20 then one per
+ * 3 minutes. Duplicates still replace each other on the phone through `notification.tag`.
+ *
+ * Retries: firebase-admin's own retries (503 and resets, 4 times at 0/1/2/4 s, the same schedule
+ * for every message at once) are switched off; every failure is thrown as a
+ * {@link PushDeliveryError} and the queue retries with jitter, honouring `retry-after`.
+ * Never logs tokens or content.
  */
 export class FcmTransport {
   private readonly app: App;
@@ -75,7 +88,10 @@ export class FcmTransport {
   private readonly agent: Agent;
   private closed = false;
 
-  constructor(config: FcmConfig) {
+  constructor(
+    config: FcmConfig,
+    private readonly options: FcmTransportOptions,
+  ) {
     let credential: Credential;
     if (config.serviceAccount) {
       const sa = config.serviceAccount;
@@ -86,12 +102,14 @@ export class FcmTransport {
     } else {
       throw new Error('FcmTransport needs a service account, or an endpoint (emulator mode)');
     }
-    this.agent = config.endpoint ? new EndpointAgent(config.endpoint) : new Agent({ keepAlive: true });
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
+    this.agent = config.endpoint ? new EndpointAgent(config.endpoint, agentOptions) : new Agent(agentOptions);
     this.app = initializeApp(
       { credential, projectId: config.projectId, httpAgent: this.agent },
       `mailpush-fcm-${randomUUID()}`,
     );
     this.messaging = getMessaging(this.app);
+    disableInternalRetries(this.messaging);
   }
 
   async send(token: string, n: PushNotification): Promise<DeliveryResult> {
@@ -109,17 +127,11 @@ export class FcmTransport {
         message: 'FCM registration token is empty or contains whitespace',
       };
     }
-    const message: Message = {
-      token,
-      notification: { title: n.title, body: n.body },
-      data: { ...n.data },
-      android: {
-        priority: 'high',
-        ttl: TTL_MS,
-        collapseKey: n.collapseKey,
-        notification: { tag: n.collapseKey },
-      },
-    };
+    const fitted = fitNotification(n, FCM_MAX_PAYLOAD_BYTES, (c) => Buffer.byteLength(JSON.stringify(this.wireContent(c)), 'utf8'));
+    if (!fitted) {
+      return { status: 'rejected', code: 'payload_too_large', message: `FCM payload exceeds ${FCM_MAX_PAYLOAD_BYTES} bytes` };
+    }
+    const message: Message = { token, ...this.content(fitted) };
     try {
       const name = await this.messaging.send(message);
       return { status: 'delivered', providerId: name };
@@ -133,10 +145,58 @@ export class FcmTransport {
     }
   }
 
+  /** The message without its target, as firebase-admin hands it to FCM (camelCase in, protobuf JSON out). */
+  private content(n: PushNotification): Omit<Message, 'token' | 'topic' | 'condition'> & { android: { notification: AndroidNotification } } {
+    const notification: AndroidNotification = { tag: n.collapseKey };
+    if (n.bodyLocKey) notification.bodyLocKey = n.bodyLocKey;
+    if (n.bodyLocArgs) notification.bodyLocArgs = n.bodyLocArgs;
+    if (n.badge !== undefined) notification.notificationCount = n.badge;
+    return {
+      notification: { ...(n.title ? { title: n.title } : {}), ...(n.body ? { body: n.body } : {}) },
+      data: { ...n.data },
+      // High priority only because every message shows a notification (FCM deprioritises apps that abuse it).
+      android: { priority: 'high', ttl: this.options.ttlSeconds * 1000, notification },
+    };
+  }
+
+  /** What FCM measures against its limit: {@link content} as firebase-admin serializes it. */
+  private wireContent(n: PushNotification): Record<string, unknown> {
+    const { notification, data, android } = this.content(n);
+    const a = android.notification;
+    return {
+      notification,
+      data,
+      android: {
+        priority: android.priority,
+        ttl: `${this.options.ttlSeconds}s`,
+        notification: {
+          tag: a.tag,
+          body_loc_key: a.bodyLocKey,
+          body_loc_args: a.bodyLocArgs,
+          notification_count: a.notificationCount,
+        },
+      },
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await deleteApp(this.app);
     this.agent.destroy();
+  }
+}
+
+/**
+ * firebase-admin has no option for its retry policy; it lives on the messaging request handler's
+ * HTTP client (firebase-admin 14: `messagingRequestHandler.httpClient.retry`). Checked at run time:
+ * if the shape ever changes, its retries simply stay on.
+ */
+function disableInternalRetries(messaging: Messaging): void {
+  const handler = (messaging as unknown as { messagingRequestHandler?: unknown }).messagingRequestHandler;
+  for (const clientName of ['httpClient', 'http2Client']) {
+    const client = typeof handler === 'object' && handler !== null ? (handler as Record<string, unknown>)[clientName] : undefined;
+    const retry = typeof client === 'object' && client !== null ? (client as Record<string, unknown>).retry : undefined;
+    if (typeof retry === 'object' && retry !== null && 'maxRetries' in retry) (retry as { maxRetries: number }).maxRetries = 0;
   }
 }

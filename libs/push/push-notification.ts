@@ -3,16 +3,39 @@ import type { ClassifiedError, ErrorClass } from '../errors/error-class';
 /** What a push says, independent of the service that carries it. */
 export interface PushNotification {
   title: string;
+  /** May be empty (privacy `none`, summaries). The one text a transport shortens to fit a payload. */
   body: string;
   /**
+   * The app's own localized words instead of `body` (APNs alert `loc-key`, FCM `body_loc_key`,
+   * Web Push `locKey`): content-free notifications say "New mail" in the phone's language.
+   */
+  bodyLocKey?: string;
+  /** Arguments of `bodyLocKey` (APNs `loc-args`, FCM `body_loc_args`), e.g. a count. */
+  bodyLocArgs?: string[];
+  /**
    * Stable key of the mail message (<= 64 bytes UTF-8): APNs `apns-collapse-id`, FCM
-   * `android.collapse_key` and `android.notification.tag`, so a resend replaces rather than adds.
+   * `android.notification.tag`, Web Push `tag` (and a hash of it as the `Topic`), so a resend
+   * replaces rather than adds.
    */
   collapseKey: string;
   /** Account id: APNs `thread-id`, groups the notifications of one account. */
   threadId: string;
   /** Custom key/value pairs for the app (APNs custom payload keys, FCM `data`). */
   data: Record<string, string>;
+  /** Unseen count when known: APNs `badge`, FCM `notification_count`. */
+  badge?: number;
+}
+
+/** A browser's PushSubscription (`subscription.toJSON()`), the token of a `web` device. */
+export interface WebPushSubscription {
+  /** The push service URL for this browser (https). */
+  endpoint: string;
+  keys: {
+    /** The browser's P-256 public key, base64url (65 bytes uncompressed). */
+    p256dh: string;
+    /** 16-byte authentication secret, base64url. */
+    auth: string;
+  };
 }
 
 /** An iOS/macOS device as APNs knows it. */
@@ -23,7 +46,7 @@ export interface ApnsDevice {
   environment: 'sandbox' | 'production';
 }
 
-export type PushProvider = 'apns' | 'fcm';
+export type PushProvider = 'apns' | 'fcm' | 'webpush';
 
 /**
  * Outcome of one send that needs no retry. Transient and rate-limited failures (and credential

@@ -17,6 +17,8 @@ export interface MailEvent {
    * or a burst too large to notify one by one. `uid` is then the last UID covered.
    */
   summary?: { count: number; firstUid: number };
+  /** Unseen messages in the mailbox after this one, when the worker knows: the app badge. */
+  unseen?: number;
 }
 
 /**
@@ -39,4 +41,19 @@ export interface DeliveryJob {
 
 export function deliveryJobId(event: MailEvent, deviceId: string): string {
   return `${event.messageKey}.${deviceId}`;
+}
+
+/**
+ * The messages of one device's burst window that were not notified one by one: sent once, as
+ * "N new messages", when the window closes. The counts live in Redis (the burst budget).
+ */
+export interface BurstSummaryJob {
+  userId: string;
+  deviceId: string;
+  /** Window start (ms since epoch): identifies the window. */
+  windowStart: number;
+}
+
+export function burstSummaryJobId(deviceId: string, windowStart: number): string {
+  return `burst.${deviceId}.${windowStart}`;
 }

@@ -8,4 +8,6 @@ export enum QueueName {
 export enum JobName {
   NewMail = 'new-mail',
   Deliver = 'deliver',
+  /** A device's burst summary ("N new messages"), delayed to the end of its window. */
+  DeliverBurstSummary = 'deliver-burst-summary',
 }

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config';
 import { CredentialCipher } from './credential-cipher';
 import { newId } from './ids';
-import type { Account, AccountStatus, AccountStatusUpdate, ImapEndpoint, MailboxCursor } from './models';
+import type { Account, AccountOptions, AccountStatus, AccountStatusUpdate, ImapEndpoint, MailboxCursor } from './models';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
 
@@ -12,12 +12,47 @@ export interface NewAccount {
   imap: ImapEndpoint;
   username: string;
   password: string;
+  options?: Partial<AccountOptions>;
 }
 
 export interface AccountCredentials {
   username: string;
   password: string;
+  /** See `Account.credentialsVersion`. */
+  version: number;
 }
+
+/** What the worker writes about a live connection: never over `disabled`, never for older credentials. */
+const SET_STATUS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HGET', KEYS[1], 'status') == 'disabled' then return 0 end
+if ARGV[1] ~= '' and (redis.call('HGET', KEYS[1], 'credentialsVersion') or '0') ~= ARGV[1] then return 0 end
+for i = 2, #ARGV, 2 do
+  if ARGV[i+1] == '\\0del' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1]) end
+end
+return 1`;
+
+/** Replaces the sealed credentials; a disabled account stays disabled, any other goes back to connecting. */
+const REPLACE_CREDENTIALS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'username', ARGV[1], 'credentials', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'credentialsVersion', 1)
+redis.call('HDEL', KEYS[1], 'lastError', 'nextAttemptAt', 'alert')
+if redis.call('HGET', KEYS[1], 'status') ~= 'disabled' then redis.call('HSET', KEYS[1], 'status', 'connecting') end
+redis.call('PUBLISH', KEYS[2], ARGV[3])
+return 1`;
+
+const SET_ENABLED = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local status = redis.call('HGET', KEYS[1], 'status')
+if ARGV[1] == 'disable' then
+  redis.call('HSET', KEYS[1], 'status', 'disabled')
+  redis.call('HDEL', KEYS[1], 'nextAttemptAt')
+elseif status == 'disabled' then
+  redis.call('HSET', KEYS[1], 'status', 'connecting')
+end
+redis.call('PUBLISH', KEYS[2], ARGV[2])
+return 1`;
 
 const CREDENTIALS_FIELD = 'credentials';
 
@@ -30,10 +65,13 @@ function toAccount(h: Record<string, string>): Account | null {
     provider: 'imap',
     imap: { host: h.host, port: Number(h.port), tls: h.tls === 'true' },
     username: h.username ?? h.email,
+    options: { notifySeen: h.notifySeen === 'true' },
     status: (h.status as AccountStatus | undefined) ?? 'connecting',
     ...(h.lastError ? { lastError: h.lastError } : {}),
     ...(h.nextAttemptAt ? { nextAttemptAt: h.nextAttemptAt } : {}),
     ...(h.lastEventAt ? { lastEventAt: h.lastEventAt } : {}),
+    ...(h.alert ? { alert: h.alert } : {}),
+    credentialsVersion: Number(h.credentialsVersion ?? '0'),
     createdAt: h.createdAt,
   };
 }
@@ -62,7 +100,9 @@ export class AccountRepository {
       provider: 'imap',
       imap: input.imap,
       username: input.username,
+      options: { notifySeen: input.options?.notifySeen ?? false },
       status: 'connecting',
+      credentialsVersion: 0,
       createdAt: new Date().toISOString(),
     };
     const sealed = this.cipher.seal(JSON.stringify({ password: input.password }), id);
@@ -76,6 +116,7 @@ export class AccountRepository {
         port: String(input.imap.port),
         tls: String(input.imap.tls),
         username: input.username,
+        notifySeen: String(account.options.notifySeen),
         status: account.status,
         createdAt: account.createdAt,
         [CREDENTIALS_FIELD]: sealed,
@@ -111,7 +152,23 @@ export class AccountRepository {
     const [username, sealed] = await this.redis.hmget(RedisKeys.account(accountId), 'username', CREDENTIALS_FIELD);
     if (!username || !sealed) return null;
     const { password } = JSON.parse(this.cipher.open(sealed, accountId)) as { password: string };
-    return { username, password };
+    const version = await this.redis.hget(RedisKeys.account(accountId), 'credentialsVersion');
+    return { username, password, version: Number(version ?? '0') };
+  }
+
+  /** New credentials (already verified against the server): workers reconnect with them. */
+  async replaceCredentials(userId: string, accountId: string, username: string, password: string): Promise<Account | null> {
+    if (!(await this.findForUser(userId, accountId))) return null;
+    const sealed = this.cipher.seal(JSON.stringify({ password }), accountId);
+    await this.redis.eval(REPLACE_CREDENTIALS, 2, RedisKeys.account(accountId), RedisKeys.accountsChannel(), username, sealed, accountId);
+    return this.find(accountId);
+  }
+
+  /** `disabled` is the person's choice: no worker holds the account until it is enabled again. */
+  async setEnabled(userId: string, accountId: string, enabled: boolean): Promise<Account | null> {
+    if (!(await this.findForUser(userId, accountId))) return null;
+    await this.redis.eval(SET_ENABLED, 2, RedisKeys.account(accountId), RedisKeys.accountsChannel(), enabled ? 'enable' : 'disable', accountId);
+    return this.find(accountId);
   }
 
   /** Deletes the account and erases its credentials, cursor and lease; workers are told at once. */
@@ -128,26 +185,28 @@ export class AccountRepository {
     return true;
   }
 
-  /** Updates live status; a no-op for an account deleted meanwhile (never resurrects a hash). */
-  async setStatus(accountId: string, update: AccountStatusUpdate): Promise<void> {
+  /**
+   * Updates live status as a worker sees it; a no-op for an account deleted meanwhile (never
+   * resurrects a hash), for a disabled one, and, when `credentialsVersion` is given, for one whose
+   * credentials were replaced since (a late auth failure must not mark new credentials bad).
+   */
+  async setStatus(accountId: string, update: AccountStatusUpdate, credentialsVersion?: number): Promise<boolean> {
     const set: Record<string, string> = { status: update.status };
     const del: string[] = [];
-    for (const field of ['lastError', 'nextAttemptAt'] as const) {
+    for (const field of ['lastError', 'nextAttemptAt', 'alert'] as const) {
       const v = update[field];
       if (typeof v === 'string') set[field] = v;
       else if (v === null) del.push(field);
     }
-    await this.redis.eval(
-      `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-       for i = 1, #ARGV, 2 do
-         if ARGV[i+1] == '\\0del' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1]) end
-       end
-       return 1`,
+    const applied = await this.redis.eval(
+      SET_STATUS,
       1,
       RedisKeys.account(accountId),
+      credentialsVersion === undefined ? '' : String(credentialsVersion),
       ...Object.entries(set).flat(),
       ...del.flatMap((f) => [f, '\0del']),
     );
+    return applied === 1;
   }
 
   async touchLastEvent(accountId: string, at: Date = new Date()): Promise<void> {

@@ -26,6 +26,11 @@ export interface ImapEndpoint {
   tls: boolean;
 }
 
+export interface AccountOptions {
+  /** Notify messages that are already \Seen when the worker fetches them (read elsewhere first). */
+  notifySeen: boolean;
+}
+
 export interface Account {
   id: string;
   userId: string;
@@ -33,11 +38,16 @@ export interface Account {
   provider: 'imap';
   imap: ImapEndpoint;
   username: string;
+  options: AccountOptions;
   status: AccountStatus;
   /** Sanitized words about the last failure, safe to show the user. */
   lastError?: string;
   nextAttemptAt?: string;
   lastEventAt?: string;
+  /** The server's last [ALERT] text, sanitized and length-bounded. */
+  alert?: string;
+  /** Grows each time the credentials are replaced: a worker holding older ones must restart. */
+  credentialsVersion: number;
   createdAt: string;
 }
 
@@ -45,9 +55,25 @@ export interface AccountStatusUpdate {
   status: AccountStatus;
   lastError?: string | null;
   nextAttemptAt?: string | null;
+  alert?: string | null;
+}
+
+/**
+ * A summary event ("7 new messages") about to be published: recorded before the publish so that
+ * a worker replaying the same catch-up after a crash publishes the very same summary (same job id)
+ * even if more mail has arrived since.
+ */
+export interface PendingSummary {
+  uidValidity: number;
+  firstUid: number;
+  lastUid: number;
+  count: number;
+  /** The cursor moves here once the summary is published (UIDs up to it were all looked at). */
+  coversUpTo: number;
 }
 
 export interface MailboxCursor {
   uidValidity: number;
   lastUid: number;
+  pendingSummary?: PendingSummary;
 }

@@ -19,4 +19,14 @@ export const RedisKeys = {
   leaseFence: (accountId: string) => `${NS}:lease-fence:${accountId}`,
   /** Pub/sub channel: an account id is published when it is created, changed or deleted. */
   accountsChannel: () => `${NS}:events:accounts`,
+  /** Pub/sub channel of one user's new-mail events (the SSE stream). */
+  userEventsChannel: (userId: string) => `${NS}:events:user:${userId}`,
+  /** The APNs provider token (JWT) every dispatcher of a team shares. */
+  apnsProviderToken: (teamId: string, keyId: string) => `${NS}:apns-jwt:${teamId}:${keyId}`,
+  /** Start (ms) of a device's current burst window; expires with the window. */
+  burstWindow: (deviceId: string) => `${NS}:burst:${deviceId}`,
+  /** Hash of one burst window: rank of each message admitted, and what the summary covers. */
+  burstCounts: (deviceId: string, windowStart: number) => `${NS}:burst:${deviceId}:${windowStart}`,
+  /** Bounded list of deliveries that exhausted their attempts (JSON entries, newest first). */
+  deadLetters: () => `${NS}:dead-letters`,
 } as const;

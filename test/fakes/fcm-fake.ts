@@ -393,6 +393,8 @@ export async function startFcmFake(opts: FcmFakeOptions): Promise<FcmFake> {
   const server: Http2Server = createSecureServer({ cert, key, allowHTTP1: true });
 
   const requests: FcmRecordedRequest[] = [];
+  const idSuffix = randomBytes(8).toString('hex');
+  let messageCounter = 0;
   const unregistered = new Set<string>();
   const queued = new Map<string, FcmQueuedResponse[]>();
   const sessions = new Set<Http2Session>();
@@ -572,9 +574,8 @@ export async function startFcmFake(opts: FcmFakeOptions): Promise<FcmFake> {
 
   function success(validateOnly: boolean): Answer {
     // Dry runs answer with this fixed name on the real service too.
-    const id = validateOnly
-      ? 'fake_message_id'
-      : `0:${Date.now()}${randomBytes(3).readUIntBE(0, 3)}%${randomBytes(8).toString('hex')}`;
+    // Real ids look like `0:1700000000000000%31bd1c9631bd1c96`; a counter keeps them unique cheaply.
+    const id = validateOnly ? 'fake_message_id' : `0:${Date.now()}${String(++messageCounter).padStart(6, '0')}%${idSuffix}`;
     const name = `projects/${opts.projectId}/messages/${id}`;
     return { status: 200, body: { name }, name };
   }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
@@ -58,6 +59,11 @@ export interface DovecotHandle {
   setPassword(user: string, password: string): Promise<void>;
   /** Delivers through dovecot-lda; resolves once the message is stored. */
   deliver(user: string, msg: DeliverInput): Promise<{ deliveredAt: number }>;
+  /**
+   * Stores a message straight into the user's Maildir (tmp/ then new/, as an MTA would), which
+   * works while the server is down: mail that arrives while nobody can read it.
+   */
+  deliverToMaildir(user: string, msg: DeliverInput): { deliveredAt: number };
   /**
    * Replaces INBOX by a new, empty one with a higher UIDVALIDITY (UIDs start again at 1); the
    * user's sessions are disconnected, as when a server really recreates a mailbox.
@@ -225,6 +231,23 @@ class DovecotServer implements DovecotHandle {
     if (result.code !== 0) {
       throw new Error(`dovecot-lda exited with ${result.code} delivering to ${user}: ${result.stderr.trim()}`);
     }
+    return { deliveredAt: Date.now() };
+  }
+
+  deliverToMaildir(user: string, msg: DeliverInput): { deliveredAt: number } {
+    const message = buildMessage({ ...msg, to: user });
+    const inbox = this.inboxDir(user);
+    const root = process.getuid?.() === 0;
+    for (const dir of [this.home(user), inbox, join(inbox, 'tmp'), join(inbox, 'new'), join(inbox, 'cur')]) {
+      if (existsSync(dir)) continue;
+      mkdirSync(dir, { mode: 0o700 });
+      if (root) chownSync(dir, this.mailUid, this.mailGid);
+    }
+    const name = `${Date.now()}.M${randomBytes(6).toString('hex')}P${process.pid}.mailpush,S=${Buffer.byteLength(message.raw)}`;
+    const tmpPath = join(inbox, 'tmp', name);
+    writeFileSync(tmpPath, message.raw, { mode: 0o600 });
+    if (root) chownSync(tmpPath, this.mailUid, this.mailGid);
+    renameSync(tmpPath, join(inbox, 'new', name));
     return { deliveredAt: Date.now() };
   }
 

@@ -13,3 +13,11 @@ export {
   type TemporaryDir,
 } from './guarded-process';
 export { testCa, issueServerCert, type TestCa, type ServerCert } from './test-ca';
+export {
+  startFaultProxy,
+  type FaultProxy,
+  type ProxiedConnection,
+  type ConnectionScript,
+  type ScriptContext,
+} from './fault-proxy';
+export { imapScript, type HostileKind, type ImapScriptOptions } from './imap-script';

@@ -4,7 +4,14 @@ import { connect, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node
 import { after, before, describe, it } from 'node:test';
 import type { ApnsConfig } from '../../libs/config/app-config';
 import { ErrorClass } from '../../libs/errors/error-class';
-import { ApnsTransport, PushDeliveryError, type PushNotification } from '../../libs/push';
+import {
+  ApnsTokenStore,
+  ApnsTransport,
+  MemoryApnsTokenBackend,
+  PushDeliveryError,
+  type ApnsTokenBackend,
+  type PushNotification,
+} from '../../libs/push';
 import { startApnsFake, type ApnsFake } from '../fakes/apns-fake';
 
 const TEAM_ID = 'TEAM123456';
@@ -25,7 +32,7 @@ function notification(overrides: Partial<PushNotification> = {}): PushNotificati
   return {
     title: 'Ada Lovelace',
     body: 'Analytical engine ✓',
-    collapseKey: 'acc_1:42',
+    collapseKey: 'acc_1.7.42',
     threadId: 'acc_1',
     data: { accountId: 'acc_1', uid: '42' },
     ...overrides,
@@ -60,8 +67,11 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
   let fake: ApnsFake;
   let config: ApnsConfig;
   const transports: ApnsTransport[] = [];
-  const transport = (overrides: Partial<ApnsConfig> = {}): ApnsTransport => {
-    const t = new ApnsTransport({ ...config, ...overrides });
+  const tokenStore = (c: ApnsConfig, backend: ApnsTokenBackend, now?: () => number): ApnsTokenStore =>
+    new ApnsTokenStore({ keyPem: c.keyPem, keyId: c.keyId, teamId: c.teamId, refreshMs: c.jwtRefreshMs, backend, now });
+  const transport = (overrides: Partial<ApnsConfig> = {}, tokens?: ApnsTokenStore, ttlSeconds = 3600): ApnsTransport => {
+    const c = { ...config, ...overrides };
+    const t = new ApnsTransport(c, { tokens: tokens ?? tokenStore(c, new MemoryApnsTokenBackend()), ttlSeconds });
     transports.push(t);
     return t;
   };
@@ -69,7 +79,7 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
 
   before(async () => {
     fake = await startApnsFake({ teamId: TEAM_ID, keyId: KEY_ID, publicKeyPem: p8.publicKeyPem, topic: TOPIC });
-    config = { keyPem: p8.keyPem, keyId: KEY_ID, teamId: TEAM_ID, topic: TOPIC, endpoint: fake.endpoint };
+    config = { keyPem: p8.keyPem, keyId: KEY_ID, teamId: TEAM_ID, topic: TOPIC, endpoint: fake.endpoint, jwtRefreshMs: 45 * 60_000 };
   });
 
   after(async () => {
@@ -93,7 +103,7 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
     assert.equal(req.headers['apns-topic'], TOPIC);
     assert.equal(req.headers['apns-push-type'], 'alert');
     assert.equal(req.headers['apns-priority'], '10');
-    assert.equal(req.headers['apns-collapse-id'], 'acc_1:42');
+    assert.equal(req.headers['apns-collapse-id'], 'acc_1.7.42');
     const expiration = Number(req.headers['apns-expiration']);
     assert.ok(expiration >= before + 3600 && expiration <= before + 3605, `expiration ${expiration}`);
     assert.match(req.headers['authorization'] ?? '', /^bearer [\w-]+\.[\w-]+\.[\w-]+$/);
@@ -165,7 +175,7 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
     assert.equal(requestsFor(token).length, 2);
   });
 
-  it('throws RateLimited on 429 (retry-after is lost inside node-apn) and 503 as transient', async () => {
+  it('throws RateLimited on 429 with the retry-after node-apn would lose, and 503 as transient', async () => {
     const apns = transport();
     const token = newToken();
     fake.queueResponses(token, [
@@ -175,30 +185,85 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
     const limited = await rejection(apns.send({ token, environment: 'sandbox' }, notification()));
     assert.equal(limited.errorClass, ErrorClass.RateLimited);
     assert.equal(limited.code, 'too_many_requests');
-    // The fake sent `retry-after: 2`, but node-apn reads headers['Retry-After'] (HTTP/2 names are
-    // lower-case) and deletes retryAfter from its errors: the queue's own backoff applies.
-    assert.equal(limited.retryAfterMs, undefined);
+    // node-apn reads headers['Retry-After'] (HTTP/2 names are lower-case) and deletes retryAfter
+    // from its errors; the transport reads the header off the stream itself.
+    assert.equal(limited.retryAfterMs, 2000);
     const unavailable = await rejection(apns.send({ token, environment: 'sandbox' }, notification()));
     assert.equal(unavailable.errorClass, ErrorClass.Transient);
     assert.equal(unavailable.code, 'service_unavailable');
     assert.equal(requestsFor(token).length, 2);
   });
 
-  it('throws transient on 403 ExpiredProviderToken, and the next send carries a fresh JWT', async () => {
-    const apns = transport();
+  it('on 403 ExpiredProviderToken keeps a token younger than 20 min, and replaces an older one once', async () => {
     const token = newToken();
-    assert.equal((await apns.send({ token, environment: 'sandbox' }, notification())).status, 'delivered');
+    // A young token: APNs would answer TooManyProviderTokenUpdates to a replacement; keep it.
+    const young = transport();
+    assert.equal((await young.send({ token, environment: 'sandbox' }, notification())).status, 'delivered');
     fake.queueResponses(token, [{ status: 403, reason: 'ExpiredProviderToken' }]);
-    const err = await rejection(apns.send({ token, environment: 'sandbox' }, notification()));
+    const err = await rejection(young.send({ token, environment: 'sandbox' }, notification()));
     assert.equal(err.errorClass, ErrorClass.Transient);
     assert.equal(err.code, 'expired_provider_token');
-    // jsonwebtoken's iat has 1 s resolution: a JWT minted in the same second would be identical.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    assert.equal((await apns.send({ token, environment: 'sandbox' }, notification())).status, 'delivered');
-    const jwts = requestsFor(token).map((r) => r.headers['authorization']);
-    assert.equal(jwts.length, 3);
-    assert.equal(jwts[0], jwts[1]);
-    assert.notEqual(jwts[1], jwts[2], 'node-apn re-signed after ExpiredProviderToken');
+    assert.equal((await young.send({ token, environment: 'sandbox' }, notification())).status, 'delivered');
+    const youngJwts = requestsFor(token).map((r) => r.headers['authorization']);
+    assert.equal(new Set(youngJwts).size, 1, 'no re-signing for a token minted moments ago');
+
+    // A token minted 25 min ago (still valid at APNs, which allows an hour): replaced once.
+    let offset = -25 * 60_000;
+    const old = transport({}, tokenStore(config, new MemoryApnsTokenBackend(), () => Date.now() + offset));
+    const oldToken = newToken();
+    assert.equal((await old.send({ token: oldToken, environment: 'sandbox' }, notification())).status, 'delivered');
+    offset = 0;
+    fake.queueResponses(oldToken, [{ status: 403, reason: 'ExpiredProviderToken' }]);
+    await rejection(old.send({ token: oldToken, environment: 'sandbox' }, notification()));
+    assert.equal((await old.send({ token: oldToken, environment: 'sandbox' }, notification())).status, 'delivered');
+    const oldJwts = requestsFor(oldToken).map((r) => r.headers['authorization']);
+    assert.equal(oldJwts.length, 3);
+    assert.equal(oldJwts[0], oldJwts[1]);
+    assert.notEqual(oldJwts[1], oldJwts[2], 'a fresh shared token after the expired one');
+  });
+
+  it('shares one JWT between transports on one token backend (as processes do through Redis)', async () => {
+    const backend = new MemoryApnsTokenBackend();
+    const a = transport({}, tokenStore(config, backend));
+    const b = transport({}, tokenStore(config, backend));
+    const tokens = Array.from({ length: 10 }, newToken);
+    await Promise.all(tokens.map((token, i) => (i % 2 ? a : b).send({ token, environment: i % 3 ? 'sandbox' : 'production' }, notification())));
+    assert.equal(new Set(tokens.map((t) => requestsFor(t)[0]?.headers['authorization'])).size, 1);
+  });
+
+  it('sends a content-free alert as a localization key, with the badge and the configured expiration', async () => {
+    const token = newToken();
+    const before = Math.floor(Date.now() / 1000);
+    const result = await transport({}, undefined, 120).send(
+      { token, environment: 'sandbox' },
+      notification({ title: '', body: 'New mail', bodyLocKey: 'NEW_MAIL', badge: 3 }),
+    );
+    assert.equal(result.status, 'delivered');
+    const [req] = requestsFor(token);
+    assert.deepEqual((req?.payload as { aps: unknown }).aps, {
+      alert: { body: 'New mail', 'loc-key': 'NEW_MAIL' },
+      badge: 3,
+      'thread-id': 'acc_1',
+      'mutable-content': 1,
+    });
+    const expiration = Number(req?.headers['apns-expiration']);
+    assert.ok(expiration >= before + 120 && expiration <= before + 125, `expiration ${expiration}`);
+  });
+
+  it('shortens a subject that would make the payload exceed 4096 bytes, on a UTF-8 boundary', async () => {
+    const token = newToken();
+    // Quotes and control characters grow when escaped: the cut is measured on the serialized payload.
+    const subject = `${'"\u0001'.repeat(200)}${'😀✓é'.repeat(600)}`;
+    assert.ok(Buffer.byteLength(subject, 'utf8') > 4096);
+    const result = await transport().send({ token, environment: 'sandbox' }, notification({ body: subject }));
+    assert.equal(result.status, 'delivered', 'truncated, not rejected');
+    const [req] = requestsFor(token);
+    assert.equal(req?.status, 200);
+    const size = Buffer.byteLength(req?.rawBody ?? '', 'utf8');
+    assert.ok(size <= 4096 && size > 4000, `payload of ${size} bytes`);
+    const body = (req?.payload as { aps: { alert: { body: string } } }).aps.alert.body;
+    assert.ok(body.endsWith('…'));
+    assert.ok(subject.startsWith(body.slice(0, -1)), 'a prefix of the subject: no split character');
   });
 
   it('rejects a non-hex token locally, without a request', async () => {

@@ -17,7 +17,7 @@ function notification(overrides: Partial<PushNotification> = {}): PushNotificati
   return {
     title: 'Ada Lovelace',
     body: 'Analytical engine ✓',
-    collapseKey: 'acc_1:42',
+    collapseKey: 'acc_1.7.42',
     threadId: 'acc_1',
     data: { accountId: 'acc_1', uid: '42' },
     ...overrides,
@@ -39,7 +39,7 @@ describe('FcmTransport against the strict FCM fake (firebase-admin, real TLS)', 
   let config: FcmConfig;
   const transports: FcmTransport[] = [];
   const transport = (overrides: Partial<FcmConfig> = {}): FcmTransport => {
-    const t = new FcmTransport({ ...config, ...overrides });
+    const t = new FcmTransport({ ...config, ...overrides }, { ttlSeconds: 3600, maxSockets: 50 });
     transports.push(t);
     return t;
   };
@@ -79,9 +79,40 @@ describe('FcmTransport against the strict FCM fake (firebase-admin, real TLS)', 
         token,
         notification: { title: 'Ada Lovelace', body: 'Analytical engine ✓' },
         data: { accountId: 'acc_1', uid: '42' },
-        android: { priority: 'high', ttl: '3600s', collapse_key: 'acc_1:42', notification: { tag: 'acc_1:42' } },
+        // No collapse_key: FCM keeps only 4 collapse keys per offline device and throttles collapsible
+        // messages to 20 then 1 per 3 min; the tag still replaces a duplicate on the phone.
+        android: { priority: 'high', ttl: '3600s', notification: { tag: 'acc_1.7.42' } },
       },
     });
+  });
+
+  it('carries the badge, the localization key of a content-free notification, and the configured ttl', async () => {
+    const fcm = new FcmTransport(config, { ttlSeconds: 600, maxSockets: 4 });
+    transports.push(fcm);
+    const token = newToken();
+    const result = await fcm.send(token, notification({ title: '', body: 'New mail', bodyLocKey: 'NEW_MAIL', badge: 7 }));
+    assert.equal(result.status, 'delivered');
+    assert.deepEqual(requestsFor(token)[0]?.message, {
+      token,
+      notification: { body: 'New mail' },
+      data: { accountId: 'acc_1', uid: '42' },
+      android: { priority: 'high', ttl: '600s', notification: { tag: 'acc_1.7.42', body_loc_key: 'NEW_MAIL', notification_count: 7 } },
+    });
+  });
+
+  it('shortens an oversized subject on a UTF-8 boundary so the message fits 4096 bytes', async () => {
+    const token = newToken();
+    const subject = `"quoted" ✓ ${'é'.repeat(3000)}`;
+    const result = await transport().send(token, notification({ body: subject }));
+    assert.equal(result.status, 'delivered');
+    const message = requestsFor(token)[0]?.message as { notification: { body: string } };
+    const body = message.notification.body;
+    assert.ok(body.endsWith('…'), 'cut, with an ellipsis');
+    assert.ok(subject.startsWith(body.slice(0, -1)), 'a prefix of the subject, no broken character');
+    const content = { ...requestsFor(token)[0]?.message };
+    delete content.token;
+    const size = Buffer.byteLength(JSON.stringify(content), 'utf8');
+    assert.ok(size <= 4096 && size > 4000, `uses the room it has: ${size} bytes`);
   });
 
   it('keeps one keep-alive connection for sends one after another', async () => {
@@ -116,24 +147,16 @@ describe('FcmTransport against the strict FCM fake (firebase-admin, real TLS)', 
     assert.equal(requestsFor(token).length, 1);
   });
 
-  it('throws transient on 503 once firebase-admin has used up its own retries', async () => {
+  it('throws transient on 503 after one request: firebase-admin retries are off, the queue retries', async () => {
     const token = newToken();
-    // firebase-admin retries a 503 four times (honouring retry-after, else 0/1/2/4 s).
-    fake.queueResponses(
-      token,
-      Array.from({ length: 5 }, () => ({ status: 503, retryAfterSec: 1 })),
-    );
-    const err = await rejection(transport().send(token, notification()));
+    fake.queueResponses(token, [{ status: 503, retryAfterSec: 1 }]);
+    const fcm = transport();
+    const err = await rejection(fcm.send(token, notification()));
     assert.equal(err.errorClass, ErrorClass.Transient);
     assert.equal(err.code, 'unavailable');
     assert.equal(err.retryAfterMs, 1000);
-    assert.equal(requestsFor(token).length, 5);
-  });
-
-  it('delivers when a single 503 is followed by success (firebase-admin retried at once)', async () => {
-    const token = newToken();
-    fake.queueResponses(token, [{ status: 503 }]);
-    assert.equal((await transport().send(token, notification())).status, 'delivered');
+    assert.equal(requestsFor(token).length, 1);
+    assert.equal((await fcm.send(token, notification())).status, 'delivered');
     assert.deepEqual(
       requestsFor(token).map((r) => r.status),
       [503, 200],
@@ -199,7 +222,7 @@ describe('FcmTransport against the strict FCM fake (firebase-admin, real TLS)', 
       },
     });
     await withAccount.close();
-    assert.throws(() => new FcmTransport({ projectId: PROJECT }), /service account/);
+    assert.throws(() => new FcmTransport({ projectId: PROJECT }, { ttlSeconds: 3600, maxSockets: 1 }), /service account/);
   });
 });
 

@@ -1,19 +1,46 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule } from '../../../libs/config';
+import { DeadLetterRepository } from '../../../libs/delivery';
 import { StoreModule } from '../../../libs/store';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
+import { DeadLettersController } from './admin/dead-letters.controller';
+import { DeadLettersService } from './admin/dead-letters.service';
 import { AdminGuard, UserGuard } from './common/auth.guards';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { DevicesController } from './devices/devices.controller';
+import { DevicesService } from './devices/devices.service';
+import { VapidKeyController } from './devices/vapid-key.controller';
+import { EventStreamService } from './events/event-stream.service';
+import { EventsController } from './events/events.controller';
+import { UserEventsSubscriber } from './events/user-events.subscriber';
 import { HealthController } from './health/health.controller';
 import { UsersController } from './users/users.controller';
 import { LinkPageController } from './web/link-page.controller';
 
 @Module({
   imports: [ConfigModule, StoreModule],
-  controllers: [LinkPageController, HealthController, UsersController, DevicesController, AccountsController],
-  providers: [AccountsService, AdminGuard, UserGuard, { provide: APP_FILTER, useClass: AllExceptionsFilter }],
+  controllers: [
+    LinkPageController,
+    HealthController,
+    UsersController,
+    DevicesController,
+    AccountsController,
+    VapidKeyController,
+    EventsController,
+    DeadLettersController,
+  ],
+  providers: [
+    AccountsService,
+    AdminGuard,
+    UserGuard,
+    { provide: APP_FILTER, useClass: AllExceptionsFilter },
+    DevicesService,
+    UserEventsSubscriber,
+    EventStreamService,
+    DeadLetterRepository,
+    DeadLettersService,
+  ],
 })
 export class ApiModule {}

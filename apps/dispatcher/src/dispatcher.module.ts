@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '../../../libs/config';
+import { BurstBudget, DeadLetterRepository, UserEventsPublisher } from '../../../libs/delivery';
 import { StoreModule } from '../../../libs/store';
+import { DeliveryHandler } from './delivery.handler';
 import { DispatchConsumers } from './dispatch.consumers';
+import { FanOutService } from './fan-out.service';
 import { PushTransports } from './push-transports';
 
 @Module({
   imports: [ConfigModule, StoreModule],
-  providers: [PushTransports, DispatchConsumers],
+  providers: [PushTransports, BurstBudget, UserEventsPublisher, DeadLetterRepository, FanOutService, DeliveryHandler, DispatchConsumers],
 })
 export class DispatcherModule {}

@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../../libs/config';
-import { MailboxWatcher, type NewMessage } from '../../../libs/imap';
+import { ConnectPacer, MailboxWatcher, type WatchSettings } from '../../../libs/imap';
 import { createLogger } from '../../../libs/logging';
 import { metrics } from '../../../libs/metrics';
-import { MailEventsProducer, messageKey, type MailEvent } from '../../../libs/queue';
+import { MailEventsProducer } from '../../../libs/queue';
 import {
   AccountRepository,
   CursorRepository,
@@ -15,30 +15,36 @@ import {
   type AccountStatus,
   type Lease,
 } from '../../../libs/store';
+import { toMailEvents } from './mail-events.mapper';
 
 const log = createLogger('supervisor');
 
 /** Full rescan of the account set: catches anything a missed pub/sub message would have told us. */
 const RESCAN_INTERVAL_MS = 5_000;
-/** Re-check above the cursor while in IDLE: IDLE notifications can be lost (seen with Dovecot hibernation). */
-const RECHECK_INTERVAL_MS = 5 * 60_000;
-/** Servers without IDLE are polled: frequent enough to feel like push, cheap enough for providers. */
-const POLL_INTERVAL_MS = 60_000;
+
+/** Accounts no worker holds: the person has to act (new password) or chose to pause. */
+const PARKED: ReadonlySet<AccountStatus> = new Set(['disabled', 'auth_error']);
 
 interface Owned {
   lease: Lease;
   watcher: MailboxWatcher;
   status: AccountStatus;
+  credentialsVersion: number;
 }
 
 /**
- * Decides which accounts this worker watches: takes the lease of every unowned account, renews
- * what it holds, and lets go of deleted accounts and of leases it lost.
+ * Decides which accounts this worker watches: takes the lease of every unowned active account,
+ * renews what it holds, and lets go of deleted, disabled and auth_error accounts, of accounts
+ * whose credentials changed (to reconnect with the new ones) and of leases it lost.
  */
 @Injectable()
 export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly owned = new Map<string, Owned>();
   private readonly inFlight = new Set<string>();
+  /** Accounts told about while a reconcile of them was running: looked at again afterwards. */
+  private readonly again = new Set<string>();
+  private readonly pacer: ConnectPacer;
+  private readonly settings: WatchSettings;
   private subscriber: Redis | undefined;
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
@@ -50,7 +56,18 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     private readonly cursors: CursorRepository,
     private readonly leases: LeaseRepository,
     private readonly events: MailEventsProducer,
-  ) {}
+  ) {
+    const imap = config.imap;
+    this.pacer = new ConnectPacer(imap.pacing);
+    this.settings = {
+      timeouts: { connectTimeoutMs: imap.connectTimeoutMs, socketTimeoutMs: imap.socketTimeoutMs },
+      reIdleMs: imap.reIdleMs,
+      pollIntervalMs: imap.pollIntervalMs,
+      liveness: { probeAfterMs: imap.probeAfterMs, probeTimeoutMs: imap.probeTimeoutMs },
+      summaryThreshold: imap.catchUpSummaryThreshold,
+      backoff: imap.reconnect,
+    };
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.subscriber = this.redis.duplicate();
@@ -67,7 +84,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
-    await Promise.all([...this.owned.keys()].map((id) => this.release(id)));
+    await Promise.all([...this.owned.keys()].map((id) => this.release(id, true, true)));
     await this.subscriber?.quit().catch(() => undefined);
   }
 
@@ -88,33 +105,53 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async reconcile(accountId: string): Promise<void> {
-    if (this.stopping || this.inFlight.has(accountId)) return;
+    if (this.stopping) return;
+    if (this.inFlight.has(accountId)) {
+      this.again.add(accountId);
+      return;
+    }
     this.inFlight.add(accountId);
     try {
-      const account = await this.accounts.find(accountId);
-      if (!account) {
-        if (this.owned.has(accountId)) {
-          log.info('account deleted; closing its connection', { accountId });
-          await this.release(accountId);
-        }
-        return;
-      }
-      if (this.owned.has(accountId) || account.status === 'disabled') return;
-      const lease = await this.leases.acquire(accountId, this.config.workerId, this.config.leaseTtlMs);
-      if (!lease || this.stopping) {
-        if (lease) await this.leases.release(lease);
-        return;
-      }
-      const watcher = this.createWatcher(account, lease);
-      this.owned.set(accountId, { lease, watcher, status: 'connecting' });
-      this.updateStatusGauge();
-      watcher.start();
-      log.info('took account', { accountId, fence: lease.fence });
+      await this.reconcileOne(accountId);
     } catch (err) {
       log.warn('could not reconcile account', { accountId, err });
     } finally {
       this.inFlight.delete(accountId);
     }
+    if (this.again.delete(accountId)) void this.reconcile(accountId);
+  }
+
+  private async reconcileOne(accountId: string): Promise<void> {
+    const account = await this.accounts.find(accountId);
+    const owned = this.owned.get(accountId);
+    if (!account) {
+      if (owned) {
+        log.info('account deleted; closing its connection', { accountId });
+        await this.release(accountId);
+      }
+      return;
+    }
+    if (owned) {
+      if (account.status === 'disabled') {
+        log.info('account disabled; closing its connection', { accountId });
+        await this.release(accountId);
+        return;
+      }
+      if (account.credentialsVersion === owned.credentialsVersion) return;
+      log.info('credentials changed; reconnecting with the new ones', { accountId });
+      await this.release(accountId);
+    }
+    if (PARKED.has(account.status)) return;
+    const lease = await this.leases.acquire(accountId, this.config.workerId, this.config.leaseTtlMs);
+    if (!lease || this.stopping) {
+      if (lease) await this.leases.release(lease);
+      return;
+    }
+    const watcher = this.createWatcher(account, lease);
+    this.owned.set(accountId, { lease, watcher, status: 'connecting', credentialsVersion: account.credentialsVersion });
+    this.updateStatusGauge();
+    watcher.start();
+    log.info('took account', { accountId, fence: lease.fence });
   }
 
   private async renewAll(): Promise<void> {
@@ -129,13 +166,28 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     );
   }
 
-  private async release(accountId: string, releaseLease = true): Promise<void> {
+  /**
+   * `waiting`: the account stays active and another worker will take it (shutdown): say so
+   * instead of leaving `idle` behind. Written before the lease goes, so it cannot overwrite what
+   * the next owner reports.
+   */
+  private async release(accountId: string, releaseLease = true, waiting = false): Promise<void> {
     const owned = this.owned.get(accountId);
     if (!owned) return;
     this.owned.delete(accountId);
     this.updateStatusGauge();
     await owned.watcher.stop().catch((err: unknown) => log.warn('watcher stop failed', { accountId, err }));
+    if (waiting) {
+      await this.accounts
+        .setStatus(accountId, { status: 'connecting', nextAttemptAt: null }, owned.credentialsVersion)
+        .catch((err: unknown) => log.warn('could not record account status', { accountId, err }));
+    }
     if (releaseLease) await this.leases.release(owned.lease).catch(() => undefined);
+  }
+
+  /** Runs `fn` only while `lease` is still the one this worker holds for the account. */
+  private whileHeld(accountId: string, lease: Lease, fn: () => void): void {
+    if (this.owned.get(accountId)?.lease === lease) fn();
   }
 
   private updateStatusGauge(): void {
@@ -146,43 +198,45 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
   }
 
   private createWatcher(account: Account, lease: Lease): MailboxWatcher {
-    const toEvent = (m: NewMessage): MailEvent => ({
-      accountId: account.id,
-      userId: account.userId,
-      uidValidity: m.uidValidity,
-      uid: m.uid,
-      messageKey: messageKey(account.id, m.uidValidity, m.uid),
-      ...(m.from ? { from: m.from } : {}),
-      ...(m.subject !== undefined ? { subject: m.subject } : {}),
-      ...(m.date ? { date: m.date } : {}),
-      detectedAt: Date.now(),
-    });
     return new MailboxWatcher({
       accountId: account.id,
       endpoint: account.imap,
       allowPrivateHosts: this.config.allowPrivateHosts,
-      timeouts: this.config.imap,
-      recheckIntervalMs: RECHECK_INTERVAL_MS,
-      pollIntervalMs: POLL_INTERVAL_MS,
+      settings: this.settings,
+      notifySeen: account.options.notifySeen,
+      pacer: this.pacer,
       logger: createLogger('watcher'),
+      telemetry: {
+        connected: (outcome) => metrics.imapConnects.inc({ outcome }),
+        paced: (waitedMs) => metrics.imapConnectPacing.observe(waitedMs / 1000),
+        reconnect: (error) => metrics.imapReconnects.inc({ class: error.errorClass, code: error.code }),
+        probeFailed: () => metrics.imapProbeFailures.inc(),
+        authFailed: () => metrics.imapAuthFailures.inc(),
+      },
       loadCredentials: () => this.accounts.credentials(account.id),
       loadCursor: () => this.cursors.get(account.id),
       saveCursor: (cursor) => this.cursors.advance(lease, cursor),
-      publish: async (messages) => {
-        await this.events.enqueue(messages.map(toEvent));
-        metrics.mailEvents.inc({ kind: 'message' }, messages.length);
+      reserveSummary: (summary) => this.cursors.reserveSummary(lease, summary),
+      publish: async (mail) => {
+        const events = toMailEvents(account, mail);
+        await this.events.enqueue(events);
+        metrics.mailEvents.inc({ kind: mail.kind === 'summary' ? 'summary' : 'message' }, events.length);
         await this.accounts.touchLastEvent(account.id);
-        log.info('new mail enqueued', { accountId: account.id, count: messages.length });
+        log.info(mail.kind === 'summary' ? 'catch-up summary enqueued' : 'new mail enqueued', {
+          accountId: account.id,
+          count: mail.kind === 'summary' ? mail.summary.count : events.length,
+        });
       },
-      reportStatus: async (update) => {
-        const owned = this.owned.get(account.id);
-        if (owned && owned.lease === lease) {
-          owned.status = update.status;
+      reportStatus: async (update, credentialsVersion) => {
+        this.whileHeld(account.id, lease, () => {
+          const owned = this.owned.get(account.id);
+          if (owned) owned.status = update.status;
           this.updateStatusGauge();
-        }
-        await this.accounts.setStatus(account.id, update);
+        });
+        await this.accounts.setStatus(account.id, update, credentialsVersion);
       },
-      onOwnershipLost: () => void this.release(account.id, false),
+      onAuthError: () => this.whileHeld(account.id, lease, () => void this.release(account.id)),
+      onOwnershipLost: () => this.whileHeld(account.id, lease, () => void this.release(account.id, false)),
     });
   }
 }

@@ -1,9 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { AccountRepository, type Account, type User } from '../../../../libs/store';
 import { notFound } from '../common/api-error';
 import { CurrentUser, UserGuard } from '../common/auth.guards';
 import { ZodBodyPipe } from '../common/zod-body.pipe';
-import { createAccountSchema, type CreateAccountBody } from './account.schemas';
+import {
+  createAccountSchema,
+  replaceCredentialsSchema,
+  type CreateAccountBody,
+  type ReplaceCredentialsBody,
+} from './account.schemas';
 import { AccountsService } from './accounts.service';
 
 function present(a: Account) {
@@ -13,10 +18,12 @@ function present(a: Account) {
     provider: a.provider,
     imap: a.imap,
     username: a.username,
+    options: a.options,
     status: a.status,
     lastError: a.lastError ?? null,
     nextAttemptAt: a.nextAttemptAt ?? null,
     lastEventAt: a.lastEventAt ?? null,
+    alert: a.alert ?? null,
     createdAt: a.createdAt,
   };
 }
@@ -45,6 +52,27 @@ export class AccountsController {
     const account = await this.accounts.findForUser(user.id, id);
     if (!account) throw notFound('Account');
     return present(account);
+  }
+
+  @Put(':id/credentials')
+  async replaceCredentials(
+    @CurrentUser() user: User,
+    @Param('id') id: string,
+    @Body(new ZodBodyPipe(replaceCredentialsSchema)) body: ReplaceCredentialsBody,
+  ) {
+    return present(await this.service.replaceCredentials(user.id, id, body));
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  async disable(@CurrentUser() user: User, @Param('id') id: string) {
+    return present(await this.service.setEnabled(user.id, id, false));
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  async enable(@CurrentUser() user: User, @Param('id') id: string) {
+    return present(await this.service.setEnabled(user.id, id, true));
   }
 
   @Delete(':id')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_ENDPOINT_LENGTH, subscriptionProblem } from '../../../../libs/push';
 
 const privacy = z.enum(['full', 'sender', 'none']).default('full');
 
@@ -19,8 +20,28 @@ const androidDevice = z.strictObject({
   privacy,
 });
 
-export const createDeviceSchema = z.discriminatedUnion('platform', [iosDevice, androidDevice], {
-  error: 'platform must be "ios" or "android"',
+const base64url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url').max(200);
+
+/** What a browser's `PushSubscription.toJSON()` gives (extra members such as `expirationTime` are dropped). */
+const subscription = z
+  .object({
+    endpoint: z.string().max(MAX_ENDPOINT_LENGTH),
+    keys: z.object({ p256dh: base64url, auth: base64url }),
+  })
+  .transform((s) => ({ endpoint: s.endpoint, keys: { p256dh: s.keys.p256dh.replace(/=+$/, ''), auth: s.keys.auth.replace(/=+$/, '') } }))
+  .superRefine((s, ctx) => {
+    const problem = subscriptionProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const webDevice = z.strictObject({
+  platform: z.literal('web'),
+  subscription,
+  privacy,
+});
+
+export const createDeviceSchema = z.discriminatedUnion('platform', [iosDevice, androidDevice, webDevice], {
+  error: 'platform must be "ios", "android" or "web"',
 });
 
 export type CreateDeviceBody = z.output<typeof createDeviceSchema>;

@@ -5,23 +5,35 @@ import { notFound } from '../common/api-error';
 import { CurrentUser, UserGuard } from '../common/auth.guards';
 import { ZodBodyPipe } from '../common/zod-body.pipe';
 import { createDeviceSchema, type CreateDeviceBody } from './device.schemas';
+import { DevicesService } from './devices.service';
 
-/** What the API shows of a device: never the full push token. */
+/** What the API shows of a device: never the full push token (nor a Web Push subscription's keys). */
 function present(device: Device) {
   return {
     id: device.id,
     platform: device.platform,
-    tokenSuffix: device.token.slice(-6),
+    ...(device.platform === 'web' ? { endpointOrigin: endpointOrigin(device.token) } : { tokenSuffix: device.token.slice(-6) }),
     ...(device.environment ? { environment: device.environment } : {}),
     privacy: device.privacy,
     createdAt: device.createdAt,
   };
 }
 
+function endpointOrigin(token: string): string | undefined {
+  try {
+    return new URL((JSON.parse(token) as { endpoint: string }).endpoint).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 @Controller('v1/devices')
 @UseGuards(UserGuard)
 export class DevicesController {
-  constructor(private readonly devices: DeviceRepository) {}
+  constructor(
+    private readonly devices: DeviceRepository,
+    private readonly service: DevicesService,
+  ) {}
 
   @Post()
   async create(
@@ -29,12 +41,7 @@ export class DevicesController {
     @Body(new ZodBodyPipe(createDeviceSchema)) body: CreateDeviceBody,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { device, created } = await this.devices.upsert(user.id, {
-      platform: body.platform,
-      token: body.token,
-      ...(body.platform === 'ios' ? { environment: body.environment } : {}),
-      privacy: body.privacy,
-    });
+    const { device, created } = await this.service.register(user.id, body);
     res.status(created ? 201 : 200);
     return present(device);
   }

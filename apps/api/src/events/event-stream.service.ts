@@ -1,0 +1,70 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ApiError } from '../common/api-error';
+import { UserEventsSubscriber } from './user-events.subscriber';
+
+/** Proxies and load balancers close a silent connection after 30-60 s; a comment line keeps it open. */
+const HEARTBEAT_MS = 15_000;
+/** Client reconnect delay the stream asks for (EventSource `retry`). */
+const RECONNECT_MS = 3_000;
+/** Per user and API process: a tab leak must not eat the server's sockets. */
+const MAX_STREAMS_PER_USER = 10;
+/** A client that stops reading is dropped before its backlog grows without bound. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+@Injectable()
+export class EventStreamService {
+  constructor(private readonly subscriber: UserEventsSubscriber) {}
+
+  async open(userId: string, req: Request, res: Response): Promise<void> {
+    if (this.subscriber.openCount(userId) >= MAX_STREAMS_PER_USER) {
+      throw new ApiError(HttpStatus.TOO_MANY_REQUESTS, 'too_many_streams', `At most ${MAX_STREAMS_PER_USER} event streams per user`);
+    }
+    let closed = false;
+    let heartbeat: NodeJS.Timeout | undefined;
+    let unsubscribe: (() => void) | undefined;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      unsubscribe?.();
+      if (!res.writableEnded) res.end();
+    };
+    const write = (chunk: string): void => {
+      if (closed) return;
+      res.write(chunk);
+      if (res.writableLength > MAX_BUFFERED_BYTES) close();
+    };
+    req.on('close', close);
+
+    res.status(200).set({
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // nginx would otherwise buffer the stream.
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+
+    unsubscribe = await this.subscriber.subscribe(userId, (message) => {
+      const id = messageId(message);
+      write(`${id ? `id: ${id}\n` : ''}event: new-mail\ndata: ${message}\n\n`);
+    });
+    if (closed) {
+      unsubscribe();
+      return;
+    }
+    heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
+    // Sent once the subscription is live: a client that waits for it misses nothing published later.
+    write(`retry: ${RECONNECT_MS}\nevent: ready\ndata: {}\n\n`);
+  }
+}
+
+function messageId(message: string): string | undefined {
+  try {
+    const id = (JSON.parse(message) as { id?: unknown }).id;
+    return typeof id === 'string' && /^[\w.-]{1,128}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
