@@ -90,7 +90,7 @@ export const envSchema = z
     MAILPUSH_PUSH_TTL_S: z.coerce.number().int().min(0).max(28 * 24 * 3600).default(3600),
     MAILPUSH_PUSH_MAX_IN_FLIGHT: positiveInt.max(10_000).default(200),
     MAILPUSH_DELIVERY_ATTEMPTS: positiveInt.max(50).default(8),
-    MAILPUSH_BURST_BUDGET: positiveInt.max(20).default(5),
+    MAILPUSH_BURST_BUDGET: positiveInt.max(240, 'FCM allows 240 messages per device per minute').default(5),
     MAILPUSH_BURST_WINDOW_MS: z.coerce.number().int().min(1000).max(3600_000).default(60_000),
   })
   .superRefine((env, ctx) => {

@@ -54,7 +54,13 @@ export class BurstBudget {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async admit(deviceId: string, messageKey: string, accountId: string, count = 1, now = Date.now()): Promise<BurstDecision> {
+  async admit(
+    deviceId: string,
+    messageKey: string,
+    accountId: string,
+    count = 1,
+    now = Date.now(),
+  ): Promise<BurstDecision> {
     const { budget, windowMs } = this.config.push.burst;
     const pointer = RedisKeys.burstWindow(deviceId);
     let expected = await this.redis.get(pointer);
@@ -78,7 +84,9 @@ export class BurstBudget {
         expected = actual === '' ? null : actual;
         continue;
       }
-      return rank <= budget ? { notify: 'individually', windowStart } : { notify: 'in_summary', windowStart, summaryAt: windowStart + windowMs };
+      return rank <= budget
+        ? { notify: 'individually', windowStart }
+        : { notify: 'in_summary', windowStart, summaryAt: windowStart + windowMs };
     }
     // The window kept rolling over under us: notifying is the safe side.
     return { notify: 'individually', windowStart: now };
@@ -86,7 +94,11 @@ export class BurstBudget {
 
   /** What a closed window's summary covers; undefined when nothing was held back (or it expired). */
   async summary(deviceId: string, windowStart: number): Promise<{ count: number; accountId?: string } | undefined> {
-    const [suppressed, account] = await this.redis.hmget(RedisKeys.burstCounts(deviceId, windowStart), 'suppressed', 'account');
+    const [suppressed, account] = await this.redis.hmget(
+      RedisKeys.burstCounts(deviceId, windowStart),
+      'suppressed',
+      'account',
+    );
     const count = Number(suppressed ?? 0);
     if (!Number.isInteger(count) || count <= 0) return undefined;
     return account && account !== '*' ? { count, accountId: account } : { count };

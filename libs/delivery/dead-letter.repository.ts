@@ -10,8 +10,7 @@ export const DEAD_LETTER_MAX = 1000;
 
 /** The job to run again on replay. Holds the device id, never the device token. */
 export type DeadLetterJob =
-  | { jobName: JobName.Deliver; data: DeliveryJob }
-  | { jobName: JobName.DeliverBurstSummary; data: BurstSummaryJob };
+  { jobName: JobName.Deliver; data: DeliveryJob } | { jobName: JobName.DeliverBurstSummary; data: BurstSummaryJob };
 
 export type DeadLetter = DeadLetterJob & {
   id: string;

@@ -1,6 +1,13 @@
 import { Queue } from 'bullmq';
 import type { AppConfig } from '../config';
-import { JOB_DEFAULTS, JobName, QueueName, createBullConnection, type BurstSummaryJob, type DeliveryJob } from '../queue';
+import {
+  JOB_DEFAULTS,
+  JobName,
+  QueueName,
+  createBullConnection,
+  type BurstSummaryJob,
+  type DeliveryJob,
+} from '../queue';
 
 export type DeliveriesJobName = JobName.Deliver | JobName.DeliverBurstSummary;
 export type DeliveriesJobData = DeliveryJob | BurstSummaryJob;

@@ -15,7 +15,12 @@ const makeEvent = (overrides: Partial<MailEvent> = {}): MailEvent => ({
   ...overrides,
 });
 
-const data = { kind: 'message', accountId: 'acc_0123456789abcdef0123', messageKey: 'acc_0123456789abcdef0123.7.42', uid: '42' };
+const data = {
+  kind: 'message',
+  accountId: 'acc_0123456789abcdef0123',
+  messageKey: 'acc_0123456789abcdef0123.7.42',
+  uid: '42',
+};
 
 describe('buildMailNotification', () => {
   it('full shows sender and subject, keyed by the message, with what the app needs to open it', () => {
@@ -62,7 +67,10 @@ describe('buildMailNotification', () => {
 
 describe('buildBurstSummaryNotification', () => {
   it('says how many messages were held back, collapsing per device window', () => {
-    const n = buildBurstSummaryNotification({ deviceId: 'dev_1', windowStart: 1000, count: 195, accountId: 'acc_1' }, 'sender');
+    const n = buildBurstSummaryNotification(
+      { deviceId: 'dev_1', windowStart: 1000, count: 195, accountId: 'acc_1' },
+      'sender',
+    );
     assert.deepEqual(n, {
       title: '',
       body: '195 new messages',
@@ -72,7 +80,10 @@ describe('buildBurstSummaryNotification', () => {
       threadId: 'acc_1',
       data: { kind: 'burst', count: '195', accountId: 'acc_1' },
     });
-    assert.equal(buildBurstSummaryNotification({ deviceId: 'dev_1', windowStart: 1, count: 3 }, 'full').threadId, 'mailpush');
+    assert.equal(
+      buildBurstSummaryNotification({ deviceId: 'dev_1', windowStart: 1, count: 3 }, 'full').threadId,
+      'mailpush',
+    );
   });
 });
 

@@ -46,7 +46,10 @@ function withBadge(n: PushNotification, unseen: number | undefined): PushNotific
   return typeof unseen === 'number' && Number.isInteger(unseen) && unseen >= 0 ? { ...n, badge: unseen } : n;
 }
 
-function countNotification(count: number, privacy: PrivacyTier): Pick<PushNotification, 'title' | 'body' | 'bodyLocKey' | 'bodyLocArgs'> {
+function countNotification(
+  count: number,
+  privacy: PrivacyTier,
+): Pick<PushNotification, 'title' | 'body' | 'bodyLocKey' | 'bodyLocArgs'> {
   // A count is not content, but `none` promises the same words for every push.
   if (privacy === 'none') return { title: '', body: 'New mail', bodyLocKey: LOC_KEYS.newMail };
   return { title: '', body: `${count} new messages`, bodyLocKey: LOC_KEYS.newMessages, bodyLocArgs: [String(count)] };
@@ -66,7 +69,12 @@ export function buildMailNotification(event: MailEvent, privacy: PrivacyTier): P
       {
         ...base,
         ...countNotification(event.summary.count, privacy),
-        data: { ...data, kind: 'summary', count: String(event.summary.count), firstUid: String(event.summary.firstUid) },
+        data: {
+          ...data,
+          kind: 'summary',
+          count: String(event.summary.count),
+          firstUid: String(event.summary.firstUid),
+        },
       },
       event.unseen,
     );
@@ -77,7 +85,11 @@ export function buildMailNotification(event: MailEvent, privacy: PrivacyTier): P
       text = { title: '', body: 'New mail', bodyLocKey: LOC_KEYS.newMail };
       break;
     case 'sender':
-      text = { title: truncateUtf8(senderOf(event), MAX_TITLE_BYTES), body: 'New message', bodyLocKey: LOC_KEYS.newMessage };
+      text = {
+        title: truncateUtf8(senderOf(event), MAX_TITLE_BYTES),
+        body: 'New message',
+        bodyLocKey: LOC_KEYS.newMessage,
+      };
       break;
     case 'full':
       text = {

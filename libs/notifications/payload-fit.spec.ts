@@ -20,7 +20,13 @@ describe('fitNotification', () => {
   });
 
   it('cuts the body by what the serialized payload really needs, escapes included', () => {
-    for (const body of ['x'.repeat(5000), '"'.repeat(5000), '\u0001'.repeat(5000), '😀'.repeat(2000), 'é✓'.repeat(2000)]) {
+    for (const body of [
+      'x'.repeat(5000),
+      '"'.repeat(5000),
+      '\u0001'.repeat(5000),
+      '😀'.repeat(2000),
+      'é✓'.repeat(2000),
+    ]) {
       const fitted = fitNotification(n({ body }), 4096, json);
       assert.ok(fitted);
       const size = json(fitted);

@@ -18,7 +18,10 @@ export function fitNotification(
   let current = n;
   for (const field of ['body', 'title'] as const) {
     const chars = Array.from(current[field]);
-    const withPrefix = (k: number): PushNotification => ({ ...current, [field]: k === 0 ? '' : chars.slice(0, k).join('') + ELLIPSIS });
+    const withPrefix = (k: number): PushNotification => ({
+      ...current,
+      [field]: k === 0 ? '' : chars.slice(0, k).join('') + ELLIPSIS,
+    });
     // Largest k whose payload fits; k = 0 means the field is emptied.
     let lo = 0;
     let hi = chars.length - 1;

@@ -145,7 +145,9 @@ export class ApnsTokenStore {
   private mint(): string {
     const mintedAt = this.now();
     const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: this.options.keyId })).toString('base64url');
-    const claims = Buffer.from(JSON.stringify({ iss: this.options.teamId, iat: Math.floor(mintedAt / 1000) })).toString('base64url');
+    const claims = Buffer.from(JSON.stringify({ iss: this.options.teamId, iat: Math.floor(mintedAt / 1000) })).toString(
+      'base64url',
+    );
     const signature = sign('sha256', Buffer.from(`${header}.${claims}`), { key: this.key, dsaEncoding: 'ieee-p1363' });
     return JSON.stringify({ jwt: `${header}.${claims}.${signature.toString('base64url')}`, mintedAt });
   }

@@ -1,5 +1,11 @@
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
-import { Notification, Provider, type NotificationAlertOptions, type ProviderOptions, type ResponseFailure } from '@parse/node-apn';
+import {
+  Notification,
+  Provider,
+  type NotificationAlertOptions,
+  type ProviderOptions,
+  type ResponseFailure,
+} from '@parse/node-apn';
 import type { ApnsConfig } from '../config/app-config';
 import { ErrorClass } from '../errors/error-class';
 import { classifyApnsFailure, parseRetryAfter } from '../errors/push-error.classifier';
@@ -53,15 +59,29 @@ export class ApnsTransport {
       });
     }
     if (!TOKEN_PATTERN.test(device.token)) {
-      return { status: 'rejected', code: 'invalid_token', message: 'APNs device token is not a hex string of 64-200 digits' };
+      return {
+        status: 'rejected',
+        code: 'invalid_token',
+        message: 'APNs device token is not a hex string of 64-200 digits',
+      };
     }
     if (Buffer.byteLength(n.collapseKey, 'utf8') > APNS_MAX_COLLAPSE_ID_BYTES) {
-      return { status: 'rejected', code: 'bad_collapse_id', message: `collapse key exceeds ${APNS_MAX_COLLAPSE_ID_BYTES} bytes` };
+      return {
+        status: 'rejected',
+        code: 'bad_collapse_id',
+        message: `collapse key exceeds ${APNS_MAX_COLLAPSE_ID_BYTES} bytes`,
+      };
     }
     // node-apn sends note.compile(), which is JSON.stringify(note): measure exactly that.
-    const fitted = fitNotification(n, APNS_MAX_PAYLOAD_BYTES, (c) => Buffer.byteLength(JSON.stringify(this.buildNotification(c)), 'utf8'));
+    const fitted = fitNotification(n, APNS_MAX_PAYLOAD_BYTES, (c) =>
+      Buffer.byteLength(JSON.stringify(this.buildNotification(c)), 'utf8'),
+    );
     if (!fitted) {
-      return { status: 'rejected', code: 'payload_too_large', message: `APNs payload exceeds ${APNS_MAX_PAYLOAD_BYTES} bytes` };
+      return {
+        status: 'rejected',
+        code: 'payload_too_large',
+        message: `APNs payload exceeds ${APNS_MAX_PAYLOAD_BYTES} bytes`,
+      };
     }
     const note = this.buildNotification(fitted);
 
@@ -91,11 +111,13 @@ export class ApnsTransport {
       failure = { device: '', error: err instanceof Error ? err : new Error('node-apn send failed') };
     }
 
-    if (failure === undefined) return apnsId === undefined ? { status: 'delivered' } : { status: 'delivered', providerId: apnsId };
+    if (failure === undefined)
+      return apnsId === undefined ? { status: 'delivered' } : { status: 'delivered', providerId: apnsId };
 
     const { classified, deadToken } = classifyApnsFailure(failure);
     if (deadToken) return { status: 'dead_token', code: classified.code };
-    if (classified.code === 'expired_provider_token') await this.options.tokens.reportExpired(jwt).catch(() => undefined);
+    if (classified.code === 'expired_provider_token')
+      await this.options.tokens.reportExpired(jwt).catch(() => undefined);
     if (classified.errorClass === ErrorClass.Permanent) {
       return { status: 'rejected', code: classified.code, message: classified.message };
     }
@@ -184,7 +206,11 @@ function adaptClient(provider: Provider, tokens: ApnsTokenStore): void {
   };
 
   const request = client.request;
-  client.request = async function (this: NodeApnClient, session: ClientHttp2Session, ...rest: unknown[]): Promise<unknown> {
+  client.request = async function (
+    this: NodeApnClient,
+    session: ClientHttp2Session,
+    ...rest: unknown[]
+  ): Promise<unknown> {
     let retryAfter: string | undefined;
     const watched = new Proxy(session, {
       get(target, prop) {

@@ -9,14 +9,16 @@ describe('InFlightLimiter', () => {
     let peak = 0;
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        limiter.run(async () => {
-          running++;
-          peak = Math.max(peak, running);
-          await new Promise((resolve) => setImmediate(resolve));
-          running--;
-          if (i === 7) throw new Error('one fails');
-          return i;
-        }).catch(() => -1),
+        limiter
+          .run(async () => {
+            running++;
+            peak = Math.max(peak, running);
+            await new Promise((resolve) => setImmediate(resolve));
+            running--;
+            if (i === 7) throw new Error('one fails');
+            return i;
+          })
+          .catch(() => -1),
       ),
     );
     assert.equal(peak, 3);

@@ -6,7 +6,12 @@ export {
   type PushProvider,
   type WebPushSubscription,
 } from './push-notification';
-export { ApnsTransport, APNS_MAX_COLLAPSE_ID_BYTES, APNS_MAX_PAYLOAD_BYTES, type ApnsTransportOptions } from './apns.transport';
+export {
+  ApnsTransport,
+  APNS_MAX_COLLAPSE_ID_BYTES,
+  APNS_MAX_PAYLOAD_BYTES,
+  type ApnsTransportOptions,
+} from './apns.transport';
 export {
   ApnsTokenStore,
   MemoryApnsTokenBackend,
@@ -15,7 +20,13 @@ export {
   type ApnsTokenBackend,
   type ApnsTokenStoreOptions,
 } from './apns-token.store';
-export { FcmTransport, EndpointAgent, EMULATOR_ACCESS_TOKEN, FCM_MAX_PAYLOAD_BYTES, type FcmTransportOptions } from './fcm.transport';
+export {
+  FcmTransport,
+  EndpointAgent,
+  EMULATOR_ACCESS_TOKEN,
+  FCM_MAX_PAYLOAD_BYTES,
+  type FcmTransportOptions,
+} from './fcm.transport';
 export {
   WebPushTransport,
   WEB_PUSH_MAX_PLAINTEXT_BYTES,

@@ -17,7 +17,8 @@ export class EndpointNotAllowedError extends Error {
 function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
   let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
+    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   return parsed.range() === 'unicast';
 }
 
@@ -38,7 +39,8 @@ export function subscriptionProblem(sub: WebPushSubscription): string | undefine
   if (url.protocol !== 'https:') return 'endpoint must be an https URL';
   if (url.username || url.password) return 'endpoint must not carry credentials';
   const p256dh = Buffer.from(sub.keys.p256dh, 'base64url');
-  if (p256dh.length !== 65 || p256dh[0] !== 0x04) return 'keys.p256dh must be an uncompressed P-256 public key (65 bytes, base64url)';
+  if (p256dh.length !== 65 || p256dh[0] !== 0x04)
+    return 'keys.p256dh must be an uncompressed P-256 public key (65 bytes, base64url)';
   if (Buffer.from(sub.keys.auth, 'base64url').length !== 16) return 'keys.auth must be 16 bytes, base64url';
   return undefined;
 }
@@ -51,7 +53,9 @@ export function subscriptionProblem(sub: WebPushSubscription): string | undefine
 export async function assertPublicEndpoint(endpoint: string, allowPrivate: boolean): Promise<void> {
   if (allowPrivate) return;
   const host = hostOf(endpoint);
-  const addresses = isIP(host) ? [host] : (await dnsLookupAsync(host, { all: true, verbatim: true })).map((a) => a.address);
+  const addresses = isIP(host)
+    ? [host]
+    : (await dnsLookupAsync(host, { all: true, verbatim: true })).map((a) => a.address);
   if (addresses.length === 0 || !addresses.every(isPublicAddress)) {
     throw new EndpointNotAllowedError(`The push endpoint host ${host} is on a private, loopback or reserved network`);
   }
@@ -68,14 +72,26 @@ export function literalHostAllowed(endpoint: string, allowPrivate: boolean): boo
  * that resolved to a public address at registration cannot be re-pointed inside later (DNS rebinding).
  */
 export function guardedLookup(allowPrivate: boolean): LookupFunction {
-  return (hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
-    dnsLookup(hostname, options, (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => {
-      if (err) return callback(err, address, family);
-      const all = Array.isArray(address) ? address.map((a) => a.address) : [address];
-      if (!allowPrivate && !all.every(isPublicAddress)) {
-        return callback(new EndpointNotAllowedError(`The push endpoint host ${hostname} resolves to a private address`), address, family);
-      }
-      callback(null, address, family);
-    });
+  return (
+    hostname: string,
+    options: LookupOptions,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
+    dnsLookup(
+      hostname,
+      options,
+      (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => {
+        if (err) return callback(err, address, family);
+        const all = Array.isArray(address) ? address.map((a) => a.address) : [address];
+        if (!allowPrivate && !all.every(isPublicAddress)) {
+          return callback(
+            new EndpointNotAllowedError(`The push endpoint host ${hostname} resolves to a private address`),
+            address,
+            family,
+          );
+        }
+        callback(null, address, family);
+      },
+    );
   };
 }

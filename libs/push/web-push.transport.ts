@@ -5,7 +5,12 @@ import type { WebPushConfig } from '../config/app-config';
 import { ErrorClass } from '../errors/error-class';
 import { classifyWebPushError } from '../errors/push-error.classifier';
 import { fitNotification } from '../notifications/payload-fit';
-import { PushDeliveryError, type DeliveryResult, type PushNotification, type WebPushSubscription } from './push-notification';
+import {
+  PushDeliveryError,
+  type DeliveryResult,
+  type PushNotification,
+  type WebPushSubscription,
+} from './push-notification';
 import { guardedLookup, literalHostAllowed, subscriptionProblem } from './web-push-endpoint';
 
 /**
@@ -63,24 +68,43 @@ export class WebPushTransport {
     private readonly config: WebPushConfig,
     private readonly options: WebPushTransportOptions,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets, lookup: guardedLookup(options.allowPrivateHosts) });
+    this.agent = new Agent({
+      keepAlive: true,
+      maxSockets: options.maxSockets,
+      lookup: guardedLookup(options.allowPrivateHosts),
+    });
   }
 
   async send(subscription: WebPushSubscription, n: PushNotification): Promise<DeliveryResult> {
     if (this.closed) {
-      throw new PushDeliveryError('webpush', { errorClass: ErrorClass.Transient, code: 'transport_closed', message: 'Web Push transport is shut down' });
+      throw new PushDeliveryError('webpush', {
+        errorClass: ErrorClass.Transient,
+        code: 'transport_closed',
+        message: 'Web Push transport is shut down',
+      });
     }
     const problem = subscriptionProblem(subscription);
-    if (problem) return { status: 'rejected', code: 'invalid_subscription', message: `Web Push subscription: ${problem}` };
+    if (problem)
+      return { status: 'rejected', code: 'invalid_subscription', message: `Web Push subscription: ${problem}` };
     if (!literalHostAllowed(subscription.endpoint, this.options.allowPrivateHosts)) {
-      return { status: 'rejected', code: 'host_not_allowed', message: 'Web Push endpoint is on a private or reserved network' };
+      return {
+        status: 'rejected',
+        code: 'host_not_allowed',
+        message: 'Web Push endpoint is on a private or reserved network',
+      };
     }
-    const fitted = fitNotification(n, WEB_PUSH_MAX_PLAINTEXT_BYTES, (c) => Buffer.byteLength(JSON.stringify(webPushPayload(c)), 'utf8'));
+    const fitted = fitNotification(n, WEB_PUSH_MAX_PLAINTEXT_BYTES, (c) =>
+      Buffer.byteLength(JSON.stringify(webPushPayload(c)), 'utf8'),
+    );
     if (!fitted) return { status: 'rejected', code: 'payload_too_large', message: 'Web Push payload too large' };
 
     try {
       await webpush.sendNotification(subscription, JSON.stringify(webPushPayload(fitted)), {
-        vapidDetails: { subject: this.config.subject, publicKey: this.config.publicKey, privateKey: this.config.privateKey },
+        vapidDetails: {
+          subject: this.config.subject,
+          publicKey: this.config.publicKey,
+          privateKey: this.config.privateKey,
+        },
         TTL: this.options.ttlSeconds,
         // RFC 8030 §5.3: "normal" is for chat messages and the like; "high" is for calls.
         urgency: 'normal',
@@ -93,7 +117,8 @@ export class WebPushTransport {
     } catch (err) {
       const { classified, deadToken } = classifyWebPushError(err);
       if (deadToken) return { status: 'dead_token', code: classified.code };
-      if (classified.errorClass === ErrorClass.Permanent) return { status: 'rejected', code: classified.code, message: classified.message };
+      if (classified.errorClass === ErrorClass.Permanent)
+        return { status: 'rejected', code: classified.code, message: classified.message };
       throw new PushDeliveryError('webpush', classified);
     }
   }

@@ -149,10 +149,9 @@ export class AccountRepository {
   }
 
   async credentials(accountId: string): Promise<AccountCredentials | null> {
-    const [username, sealed] = await this.redis.hmget(RedisKeys.account(accountId), 'username', CREDENTIALS_FIELD);
+    const [username, sealed, version] = await this.redis.hmget(RedisKeys.account(accountId), 'username', CREDENTIALS_FIELD, 'credentialsVersion');
     if (!username || !sealed) return null;
     const { password } = JSON.parse(this.cipher.open(sealed, accountId)) as { password: string };
-    const version = await this.redis.hget(RedisKeys.account(accountId), 'credentialsVersion');
     return { username, password, version: Number(version ?? '0') };
   }
 

@@ -17,7 +17,8 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
   const count = Math.min(500, Math.max(1, Number(process.argv[2] ?? 30)));
-  const p = await startPipeline({ users: [LOGIN], env: { LOG_LEVEL: 'warn' } });
+  // One message a second to the same phones: lift the per-device burst budget (default 5 a minute).
+  const p = await startPipeline({ users: [LOGIN], env: { LOG_LEVEL: 'warn', MAILPUSH_BURST_BUDGET: '240' } });
   try {
     const user = await createUser(p.admin);
     const iosToken = makeApnsToken();

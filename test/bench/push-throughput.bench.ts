@@ -100,9 +100,17 @@ async function main(): Promise<void> {
       const batch = targets.slice(i, i + ENQUEUE_BATCH);
       const now = Date.now();
       for (const d of batch) enqueuedAt.set(d.token, now);
-      await deliveries.addBulk(batch.map((d) => ({ name: JobName.Deliver, data: { event: makeMailEvent(d.userId, { detectedAt: now }), deviceId: d.id } })));
+      await deliveries.addBulk(
+        batch.map((d) => ({
+          name: JobName.Deliver,
+          data: { event: makeMailEvent(d.userId, { detectedAt: now }), deviceId: d.id },
+        })),
+      );
     }
-    await eventually(() => assert.equal(received().length - before, targets.length), { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 50 });
+    await eventually(() => assert.equal(received().length - before, targets.length), {
+      timeoutMs: PHASE_TIMEOUT_MS,
+      intervalMs: 50,
+    });
     const finished = Date.now();
     const cpu = cpuSeconds(dispatcher?.child.pid) - cpuBefore;
     const mine = received().filter((r) => r.token !== undefined && enqueuedAt.has(r.token));
@@ -117,10 +125,24 @@ async function main(): Promise<void> {
   }
 
   try {
-    process.stdout.write(`registering ${perPlatform} iOS + ${perPlatform} Android devices (twice, for the mixed phase)…\n`);
-    const ios = (n: number) => register(n, (i) => ({ platform: 'ios', token: makeApnsToken(), environment: i % 2 ? 'sandbox' : 'production', privacy: 'full' }));
+    process.stdout.write(
+      `registering ${perPlatform} iOS + ${perPlatform} Android devices (twice, for the mixed phase)…\n`,
+    );
+    const ios = (n: number) =>
+      register(n, (i) => ({
+        platform: 'ios',
+        token: makeApnsToken(),
+        environment: i % 2 ? 'sandbox' : 'production',
+        privacy: 'full',
+      }));
     const android = (n: number) => register(n, () => ({ platform: 'android', token: makeFcmToken(), privacy: 'full' }));
-    const [iosOnly, androidOnly, iosMixed, androidMixed, warm] = [await ios(perPlatform), await android(perPlatform), await ios(perPlatform), await android(perPlatform), [...(await ios(2)), ...(await android(1))]];
+    const [iosOnly, androidOnly, iosMixed, androidMixed, warm] = [
+      await ios(perPlatform),
+      await android(perPlatform),
+      await ios(perPlatform),
+      await android(perPlatform),
+      [...(await ios(2)), ...(await android(1))],
+    ];
 
     dispatcher = startDispatcher({
       REDIS_URL: redis.url,
@@ -141,7 +163,9 @@ async function main(): Promise<void> {
     // Warm-up: the process is up and its connections (APNs per environment, FCM) are open.
     await phase('warm-up', warm);
 
-    process.stdout.write(`\none dispatcher process (concurrency ${concurrency}) → local fakes; Redis, fakes and dispatcher share this machine's ${(await import('node:os')).cpus().length} cores\n`);
+    process.stdout.write(
+      `\none dispatcher process (concurrency ${concurrency}) → local fakes; Redis, fakes and dispatcher share this machine's ${(await import('node:os')).cpus().length} cores\n`,
+    );
     await phase('APNs', iosOnly);
     await phase('FCM', androidOnly);
     const mixed = iosMixed.flatMap((d, i) => [d, androidMixed[i]!]);

@@ -44,7 +44,9 @@ export interface DispatchRig {
   stop(): Promise<void>;
 }
 
-export async function startDispatchRig(options: { dispatchers?: number; api?: boolean; env?: Record<string, string> } = {}): Promise<DispatchRig> {
+export async function startDispatchRig(
+  options: { dispatchers?: number; api?: boolean; env?: Record<string, string> } = {},
+): Promise<DispatchRig> {
   const key = makeApnsKey();
   const [redis, apns, fcm, web] = await Promise.all([
     startRedis(),
@@ -93,7 +95,10 @@ export async function startDispatchRig(options: { dispatchers?: number; api?: bo
   const api = options.api ? RoleProcess.start('api', env) : undefined;
   const admin = new ApiClient(`http://127.0.0.1:${port}`, env.MAILPUSH_ADMIN_TOKEN);
   if (api) {
-    await eventually(async () => assert.equal((await admin.get('/readyz')).status, 200), { timeoutMs: 30_000, message: 'api never became ready' });
+    await eventually(async () => assert.equal((await admin.get('/readyz')).status, 200), {
+      timeoutMs: 30_000,
+      message: 'api never became ready',
+    });
   }
 
   return {
@@ -117,10 +122,14 @@ export async function startDispatchRig(options: { dispatchers?: number; api?: bo
       return { userId: user.id, devices: made };
     },
     async enqueue(events) {
-      await mailEvents.addBulk(events.map((data) => ({ name: JobName.NewMail, data, opts: { jobId: data.messageKey } })));
+      await mailEvents.addBulk(
+        events.map((data) => ({ name: JobName.NewMail, data, opts: { jobId: data.messageKey } })),
+      );
     },
     async quiescent(timeoutMs = 20_000) {
-      const queues = [QueueName.MailEvents, QueueName.Deliveries].map((name) => new Queue(name, { connection: client, prefix: 'mailpush' }));
+      const queues = [QueueName.MailEvents, QueueName.Deliveries].map(
+        (name) => new Queue(name, { connection: client, prefix: 'mailpush' }),
+      );
       try {
         await eventually(
           async () => {
@@ -146,7 +155,10 @@ export async function startDispatchRig(options: { dispatchers?: number; api?: bo
 }
 
 /** A new-mail event as the worker enqueues it. */
-export function makeMailEvent(userId: string, overrides: Partial<MailEvent> & { accountId?: string; uid?: number } = {}): MailEvent {
+export function makeMailEvent(
+  userId: string,
+  overrides: Partial<MailEvent> & { accountId?: string; uid?: number } = {},
+): MailEvent {
   const accountId = overrides.accountId ?? newId('acc');
   const uidValidity = overrides.uidValidity ?? 7;
   const uid = overrides.uid ?? 1 + randomBytes(3).readUIntBE(0, 3);

@@ -11,9 +11,15 @@ interface SseEvent {
 }
 
 /** A minimal EventSource: reads `text/event-stream` frames off a fetch body. */
-async function openStream(url: string, apiKey: string): Promise<{ status: number; next(event: string): Promise<SseEvent>; close(): void }> {
+async function openStream(
+  url: string,
+  apiKey: string,
+): Promise<{ status: number; next(event: string): Promise<SseEvent>; close(): void }> {
   const controller = new AbortController();
-  const res = await fetch(url, { headers: { authorization: `Bearer ${apiKey}`, accept: 'text/event-stream' }, signal: controller.signal });
+  const res = await fetch(url, {
+    headers: { authorization: `Bearer ${apiKey}`, accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
   const reader = res.body?.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -95,11 +101,22 @@ describe('live event stream and dead letters', { timeout: 60_000 }, () => {
       { status: 500, reason: 'InternalServerError' },
       { status: 503, reason: 'ServiceUnavailable' },
     ]);
-    const { userId, devices } = await rig.makeUser([{ platform: 'ios', token, environment: 'sandbox', privacy: 'full' }]);
+    const { userId, devices } = await rig.makeUser([
+      { platform: 'ios', token, environment: 'sandbox', privacy: 'full' },
+    ]);
     const event = makeMailEvent(userId, { subject: 'Lost and found' });
     await rig.enqueue([event]);
 
-    type Letter = { id: string; jobId: string; kind: string; deviceId: string; platform: string; messageKey: string; error: { code: string; errorClass: string }; attempts: number };
+    type Letter = {
+      id: string;
+      jobId: string;
+      kind: string;
+      deviceId: string;
+      platform: string;
+      messageKey: string;
+      error: { code: string; errorClass: string };
+      attempts: number;
+    };
     const letter = await eventually(
       async () => {
         const res = await rig.admin.get<{ deadLetters: Letter[] }>('/v1/admin/dead-letters');
@@ -115,13 +132,19 @@ describe('live event stream and dead letters', { timeout: 60_000 }, () => {
       ['message', devices[0]!.id, 'ios', 2, 'service_unavailable', 'transient'],
     );
     const listing = JSON.stringify((await rig.admin.get('/v1/admin/dead-letters')).body);
-    assert.ok(!listing.includes(token) && !listing.includes('Lost and found') && !listing.includes('Ada'), 'no token, no content');
+    assert.ok(
+      !listing.includes(token) && !listing.includes('Lost and found') && !listing.includes('Ada'),
+      'no token, no content',
+    );
     assert.equal(rig.apns.delivered().filter((r) => r.token === token).length, 0);
 
     const { apiKey } = await createApiUser(rig.admin);
     assert.equal((await rig.admin.withToken(apiKey).get('/v1/admin/dead-letters')).status, 401, 'admin only');
 
-    const replay = await rig.admin.post<{ status: string; jobId: string }>(`/v1/admin/dead-letters/${letter.id}/replay`, {});
+    const replay = await rig.admin.post<{ status: string; jobId: string }>(
+      `/v1/admin/dead-letters/${letter.id}/replay`,
+      {},
+    );
     assert.equal(replay.status, 202, JSON.stringify(replay.body));
     assert.deepEqual(replay.body, { status: 'requeued', jobId: letter.jobId });
     await eventually(() => assert.equal(rig.apns.delivered().filter((r) => r.token === token).length, 1));
@@ -130,5 +153,15 @@ describe('live event stream and dead letters', { timeout: 60_000 }, () => {
     const after = await rig.admin.get<{ deadLetters: Letter[] }>('/v1/admin/dead-letters');
     assert.ok(!after.body.deadLetters.some((d) => d.id === letter.id));
     assert.equal((await rig.admin.post(`/v1/admin/dead-letters/${letter.id}/replay`, {})).status, 404);
+  });
+
+  it('ends open streams when the API shuts down, so it stops at once (runs last)', async () => {
+    const { apiKey } = await createApiUser(rig.admin);
+    const stream = await openStream(`${rig.admin.baseUrl}/v1/events`, apiKey);
+    await stream.next('ready');
+    const started = Date.now();
+    assert.equal(await rig.api!.stop(), 0);
+    assert.ok(Date.now() - started < 5000, `stopped after ${Date.now() - started} ms`);
+    await assert.rejects(stream.next('new-mail'), /stream ended/);
   });
 });

@@ -41,8 +41,13 @@ describe('FCM delivery', { timeout: 60_000 }, () => {
       { platform: 'android', token: alive, privacy: 'full' },
     ]);
     await rig.enqueue([makeMailEvent(userId)]);
-    await eventually(async () => assert.deepEqual((await rig.devices.listForUser(userId)).map((d) => d.token), [alive]));
-    assert.equal(deliveredTo(alive).length, 1);
+    await eventually(async () => {
+      assert.deepEqual(
+        (await rig.devices.listForUser(userId)).map((d) => d.token),
+        [alive],
+      );
+      assert.equal(deliveredTo(alive).length, 1);
+    });
     assert.equal(forToken(dead).length, 1);
   });
 
@@ -53,7 +58,10 @@ describe('FCM delivery', { timeout: 60_000 }, () => {
     await rig.enqueue([makeMailEvent(userId)]);
     await eventually(() => assert.equal(deliveredTo(token).length, 1), { timeoutMs: 15_000 });
     await rig.quiescent();
-    assert.deepEqual(forToken(token).map((r) => r.status), [503, 200]);
+    assert.deepEqual(
+      forToken(token).map((r) => r.status),
+      [503, 200],
+    );
     assert.equal((await rig.devices.listForUser(userId)).length, 1);
   });
 
@@ -65,7 +73,10 @@ describe('FCM delivery', { timeout: 60_000 }, () => {
     await eventually(() => assert.equal(forToken(token).length, 1));
     await rig.quiescent();
     assert.equal(forToken(token).length, 1, 'a rejected push is not retried');
-    assert.deepEqual((await rig.devices.listForUser(userId)).map((d) => d.token), [token]);
+    assert.deepEqual(
+      (await rig.devices.listForUser(userId)).map((d) => d.token),
+      [token],
+    );
     // The next message reaches the same device.
     await rig.enqueue([makeMailEvent(userId)]);
     await eventually(() => assert.equal(deliveredTo(token).length, 1));

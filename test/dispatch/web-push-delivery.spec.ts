@@ -23,12 +23,22 @@ describe('Web Push delivery', { timeout: 60_000 }, () => {
 
     const { client, userId } = await createApiUser(rig.admin);
     const subscription = rig.web.subscribe({ applicationServerKey: key.body.publicKey });
-    const created = await client.post<{ id: string; platform: string; endpointOrigin: string }>('/v1/devices', { platform: 'web', subscription });
+    const created = await client.post<{ id: string; platform: string; endpointOrigin: string }>('/v1/devices', {
+      platform: 'web',
+      subscription,
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.endpointOrigin, rig.web.origin);
-    assert.equal((await client.post('/v1/devices', { platform: 'web', subscription })).status, 200, 'same subscription: same device');
+    assert.equal(
+      (await client.post('/v1/devices', { platform: 'web', subscription })).status,
+      200,
+      'same subscription: same device',
+    );
     const listed = JSON.stringify((await client.get('/v1/devices')).body);
-    assert.ok(!listed.includes(subscription.keys.auth) && !listed.includes(subscription.endpoint), 'keys and endpoint are not shown');
+    assert.ok(
+      !listed.includes(subscription.keys.auth) && !listed.includes(subscription.endpoint),
+      'keys and endpoint are not shown',
+    );
 
     const event = makeMailEvent(userId, { subject: 'Analytical engine ✓', unseen: 2 });
     await rig.enqueue([event]);
@@ -48,7 +58,9 @@ describe('Web Push delivery', { timeout: 60_000 }, () => {
     const { client, userId } = await createApiUser(rig.admin);
     const subscription = rig.web.subscribe({ applicationServerKey: rig.vapidPublicKey });
     assert.equal((await client.post('/v1/devices', { platform: 'web', subscription, privacy: 'none' })).status, 201);
-    await rig.enqueue([makeMailEvent(userId, { from: { name: 'Zebedee', address: 'zeb@secret.example' }, subject: 'Quarterly layoffs' })]);
+    await rig.enqueue([
+      makeMailEvent(userId, { from: { name: 'Zebedee', address: 'zeb@secret.example' }, subject: 'Quarterly layoffs' }),
+    ]);
     await eventually(() => assert.equal(deliveredTo(subscription.endpoint).length, 1));
     const [req] = deliveredTo(subscription.endpoint);
     for (const word of ['Zebedee', 'zeb@', 'Quarterly']) {
@@ -63,7 +75,9 @@ describe('Web Push delivery', { timeout: 60_000 }, () => {
     rig.web.markGone(subscription.endpoint);
     assert.equal((await client.post('/v1/devices', { platform: 'web', subscription })).status, 201);
     await rig.enqueue([makeMailEvent(userId)]);
-    await eventually(async () => assert.deepEqual((await client.get<{ devices: unknown[] }>('/v1/devices')).body.devices, []));
+    await eventually(async () =>
+      assert.deepEqual((await client.get<{ devices: unknown[] }>('/v1/devices')).body.devices, []),
+    );
   });
 
   it('refuses a malformed subscription', async () => {

@@ -125,7 +125,15 @@ export async function startWebPushFake(): Promise<WebPushFake> {
       }
       const path = req.url ?? '';
       const id = path.startsWith('/push/') ? path.slice('/push/'.length) : '';
-      const record: WebPushRecordedRequest = { id, method: req.method ?? '', path, headers, receivedAt: Date.now(), status: 201, bodyBytes: size };
+      const record: WebPushRecordedRequest = {
+        id,
+        method: req.method ?? '',
+        path,
+        headers,
+        receivedAt: Date.now(),
+        status: 201,
+        bodyBytes: size,
+      };
       const responseHeaders: Record<string, string | number> = {};
       try {
         const sub = subscribers.get(id);
@@ -174,14 +182,20 @@ export async function startWebPushFake(): Promise<WebPushFake> {
     const claims = decodeJson(c);
     if (header?.alg !== 'ES256') throw new Refusal(401, 'VAPID JWT must be ES256');
     const signature = Buffer.from(s, 'base64url');
-    if (signature.length !== 64 || !verify('sha256', Buffer.from(`${h}.${c}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)) {
+    if (
+      signature.length !== 64 ||
+      !verify('sha256', Buffer.from(`${h}.${c}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)
+    ) {
       throw new Refusal(401, 'VAPID signature does not verify with k');
     }
     const now = Math.floor(Date.now() / 1000);
     if (claims?.aud !== origin) throw new Refusal(401, `VAPID aud must be ${origin}`);
-    if (typeof claims.exp !== 'number' || claims.exp <= now || claims.exp > now + MAX_VAPID_EXP_SEC) throw new Refusal(401, 'VAPID exp must be within 24 hours');
-    if (typeof claims.sub !== 'string' || !/^(mailto:|https:)/.test(claims.sub)) throw new Refusal(401, 'VAPID sub must be mailto: or https:');
-    if (sub.applicationServerKey !== undefined && sub.applicationServerKey !== k) throw new Refusal(403, 'VAPID key is not the one this subscription was made with');
+    if (typeof claims.exp !== 'number' || claims.exp <= now || claims.exp > now + MAX_VAPID_EXP_SEC)
+      throw new Refusal(401, 'VAPID exp must be within 24 hours');
+    if (typeof claims.sub !== 'string' || !/^(mailto:|https:)/.test(claims.sub))
+      throw new Refusal(401, 'VAPID sub must be mailto: or https:');
+    if (sub.applicationServerKey !== undefined && sub.applicationServerKey !== k)
+      throw new Refusal(403, 'VAPID key is not the one this subscription was made with');
     return { aud: claims.aud, exp: claims.exp, sub: claims.sub, publicKey: k };
   }
 
@@ -195,7 +209,11 @@ export async function startWebPushFake(): Promise<WebPushFake> {
       const auth = randomBytes(16);
       const id = randomBytes(12).toString('hex');
       subscribers.set(id, { ecdh, publicKey, auth, applicationServerKey: options.applicationServerKey, queued: [] });
-      return { endpoint: `${origin}/push/${id}`, expirationTime: null, keys: { p256dh: publicKey.toString('base64url'), auth: auth.toString('base64url') } };
+      return {
+        endpoint: `${origin}/push/${id}`,
+        expirationTime: null,
+        keys: { p256dh: publicKey.toString('base64url'), auth: auth.toString('base64url') },
+      };
     },
     markGone(endpoint, status = 410) {
       const sub = subscribers.get(idOf(endpoint));
@@ -222,7 +240,8 @@ function checkHeaders(headers: Record<string, string>): void {
   const urgency = headers['urgency'];
   if (urgency !== undefined && !URGENCIES.has(urgency)) throw new Refusal(400, 'bad Urgency');
   const topic = headers['topic'];
-  if (topic !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(topic)) throw new Refusal(400, 'Topic must be at most 32 base64url characters');
+  if (topic !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(topic))
+    throw new Refusal(400, 'Topic must be at most 32 base64url characters');
 }
 
 function rawP256PublicKey(k: string): KeyObject {
@@ -230,7 +249,12 @@ function rawP256PublicKey(k: string): KeyObject {
   if (raw.length !== 65 || raw[0] !== 0x04) throw new Refusal(401, 'k is not an uncompressed P-256 key');
   try {
     return createPublicKey({
-      key: { kty: 'EC', crv: 'P-256', x: raw.subarray(1, 33).toString('base64url'), y: raw.subarray(33).toString('base64url') },
+      key: {
+        kty: 'EC',
+        crv: 'P-256',
+        x: raw.subarray(1, 33).toString('base64url'),
+        y: raw.subarray(33).toString('base64url'),
+      },
       format: 'jwk',
     });
   } catch {
@@ -283,7 +307,9 @@ function decrypt(body: Buffer, sub: Subscriber): Buffer {
 function decodeJson(segment: string): Record<string, unknown> | undefined {
   try {
     const value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -23,7 +23,15 @@ describe('ApnsTokenStore: one provider token per team, shared through Redis', ()
     const key = RedisKeys.apnsProviderToken(TEAM_ID, `KEY${String(++keyCounter).padStart(7, '0')}`);
     return Array.from(
       { length: count },
-      () => new ApnsTokenStore({ keyPem, keyId: KEY_ID, teamId: TEAM_ID, refreshMs, backend: new RedisApnsTokenBackend(client, key), now: () => clock }),
+      () =>
+        new ApnsTokenStore({
+          keyPem,
+          keyId: KEY_ID,
+          teamId: TEAM_ID,
+          refreshMs,
+          backend: new RedisApnsTokenBackend(client, key),
+          now: () => clock,
+        }),
     );
   }
 
@@ -42,8 +50,18 @@ describe('ApnsTokenStore: one provider token per team, shared through Redis', ()
     const jwt = await store!.current();
     const [h, c, s] = jwt.split('.') as [string, string, string];
     assert.deepEqual(JSON.parse(Buffer.from(h, 'base64url').toString()), { alg: 'ES256', kid: KEY_ID });
-    assert.deepEqual(JSON.parse(Buffer.from(c, 'base64url').toString()), { iss: TEAM_ID, iat: Math.floor(clock / 1000) });
-    assert.ok(verify('sha256', Buffer.from(`${h}.${c}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url')));
+    assert.deepEqual(JSON.parse(Buffer.from(c, 'base64url').toString()), {
+      iss: TEAM_ID,
+      iat: Math.floor(clock / 1000),
+    });
+    assert.ok(
+      verify(
+        'sha256',
+        Buffer.from(`${h}.${c}`),
+        { key: publicKey, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(s, 'base64url'),
+      ),
+    );
   });
 
   it('gives every process the same token, even when they all start at once', async () => {

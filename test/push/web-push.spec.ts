@@ -4,7 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import webpush from 'web-push';
 import type { WebPushConfig } from '../../libs/config/app-config';
 import { ErrorClass } from '../../libs/errors/error-class';
-import { PushDeliveryError, WEB_PUSH_MAX_PLAINTEXT_BYTES, WebPushTransport, type PushNotification } from '../../libs/push';
+import {
+  PushDeliveryError,
+  WEB_PUSH_MAX_PLAINTEXT_BYTES,
+  WebPushTransport,
+  type PushNotification,
+} from '../../libs/push';
 import { startWebPushFake, type WebPushFake } from '../fakes/web-push-fake';
 
 function notification(overrides: Partial<PushNotification> = {}): PushNotification {
@@ -31,7 +36,11 @@ async function rejection(promise: Promise<unknown>): Promise<PushDeliveryError> 
 describe('WebPushTransport against a strict push service fake (VAPID, aes128gcm)', () => {
   let fake: WebPushFake;
   const keys = webpush.generateVAPIDKeys();
-  const vapid: WebPushConfig = { publicKey: keys.publicKey, privateKey: keys.privateKey, subject: 'mailto:ops@example.com' };
+  const vapid: WebPushConfig = {
+    publicKey: keys.publicKey,
+    privateKey: keys.privateKey,
+    subject: 'mailto:ops@example.com',
+  };
   const transports: WebPushTransport[] = [];
   const transport = (allowPrivateHosts = true, config: WebPushConfig = vapid): WebPushTransport => {
     const t = new WebPushTransport(config, { ttlSeconds: 3600, maxSockets: 8, allowPrivateHosts });
@@ -78,7 +87,10 @@ describe('WebPushTransport against a strict push service fake (VAPID, aes128gcm)
     fake.markGone(gone.endpoint, 410);
     fake.markGone(missing.endpoint, 404);
     assert.deepEqual(await transport().send(gone, notification()), { status: 'dead_token', code: 'subscription_gone' });
-    assert.deepEqual(await transport().send(missing, notification()), { status: 'dead_token', code: 'subscription_not_found' });
+    assert.deepEqual(await transport().send(missing, notification()), {
+      status: 'dead_token',
+      code: 'subscription_not_found',
+    });
   });
 
   it('throws RateLimited on 429 with retry-after, transient on 5xx, and never prunes on them', async () => {
@@ -120,7 +132,10 @@ describe('WebPushTransport against a strict push service fake (VAPID, aes128gcm)
     assert.deepEqual([literal.status, literal.status === 'rejected' && literal.code], ['rejected', 'host_not_allowed']);
     const named = { ...sub, endpoint: sub.endpoint.replace('127.0.0.1', 'localhost') };
     const resolved = await transport(false).send(named, notification());
-    assert.deepEqual([resolved.status, resolved.status === 'rejected' && resolved.code], ['rejected', 'host_not_allowed']);
+    assert.deepEqual(
+      [resolved.status, resolved.status === 'rejected' && resolved.code],
+      ['rejected', 'host_not_allowed'],
+    );
     assert.equal(fake.requests.length, before, 'nothing reached the private address');
   });
 
@@ -147,10 +162,14 @@ describe('the Web Push fake is strict', () => {
 
   function post(endpoint: string, headers: Record<string, string>, body = Buffer.alloc(0)): Promise<number> {
     return new Promise((resolve, reject) => {
-      const req = httpsRequest(endpoint, { method: 'POST', headers: { ...headers, 'content-length': body.length }, agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = httpsRequest(
+        endpoint,
+        { method: 'POST', headers: { ...headers, 'content-length': body.length }, agent: false },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -163,14 +182,26 @@ describe('the Web Push fake is strict', () => {
     const sub = fake.subscribe();
     const auth = vapidFor(fake.origin);
     assert.equal(await post(sub.endpoint, { ttl: '60' }), 401, 'no VAPID');
-    assert.equal(await post(sub.endpoint, { ttl: '60', authorization: vapidFor('https://push.example.net') }), 401, 'wrong aud');
+    assert.equal(
+      await post(sub.endpoint, { ttl: '60', authorization: vapidFor('https://push.example.net') }),
+      401,
+      'wrong aud',
+    );
     const other = webpush.generateVAPIDKeys();
     const forged = auth.replace(/k=[^,\s]+/, `k=${other.publicKey}`);
     assert.equal(await post(sub.endpoint, { ttl: '60', authorization: forged }), 401, 'signature not by k');
     assert.equal(await post(sub.endpoint, { authorization: auth }), 400, 'TTL required');
-    assert.equal(await post(sub.endpoint, { ttl: '60', authorization: auth, topic: 'x'.repeat(33) }), 400, 'topic too long');
     assert.equal(
-      await post(sub.endpoint, { ttl: '60', authorization: auth, 'content-encoding': 'aes128gcm' }, Buffer.alloc(200, 1)),
+      await post(sub.endpoint, { ttl: '60', authorization: auth, topic: 'x'.repeat(33) }),
+      400,
+      'topic too long',
+    );
+    assert.equal(
+      await post(
+        sub.endpoint,
+        { ttl: '60', authorization: auth, 'content-encoding': 'aes128gcm' },
+        Buffer.alloc(200, 1),
+      ),
       400,
       'garbage does not decrypt',
     );

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { buildMessage, eventually, startDovecot, type DovecotHandle } from '../harness';
 import { makeMessage } from '../support/factories';
-import type { Pipeline } from '../support/pipeline.fixture';
+import { createUser, type Pipeline } from '../support/pipeline.fixture';
 import {
   assertExactlyOnce,
   linkSubject,
@@ -155,6 +155,30 @@ describe('account states: auth_error, polling, \\Seen, disabled', { timeout: 120
     await s.waitFor('idle');
     await p.dovecot.deliver('st-toggle', makeMessage({ subject: msg('after') }));
     await assertExactlyOnce(p, s, [msg('before'), msg('while disabled'), msg('after')]);
+  });
+  it("refuses someone else's account (404) and malformed bodies (400)", async () => {
+    const [owner] = linked;
+    assert.ok(owner);
+    const stranger = await createUser(p.admin);
+    for (const [method, path, body] of [
+      ['PUT', 'credentials', { auth: { type: 'password', password: 'x' } }],
+      ['POST', 'disable', undefined],
+      ['POST', 'enable', undefined],
+    ] as const) {
+      const res = await stranger.request(method, `/v1/accounts/${owner.accountId}/${path}`, body);
+      assert.equal(res.status, 404, `${method} ${path}`);
+    }
+    const bad = await owner.user.request('PUT', `/v1/accounts/${owner.accountId}/credentials`, {
+      auth: { type: 'oauth', password: '' },
+    });
+    assert.equal(bad.status, 400);
+    const badOptions = await owner.user.post('/v1/accounts', {
+      email: 'x@example.test',
+      imap: { host: '127.0.0.1', port: 993, tls: true },
+      auth: { type: 'password', username: 'x', password: 'y' },
+      options: { notifySeen: 'yes' },
+    });
+    assert.equal(badOptions.status, 400);
   });
 });
 

@@ -55,7 +55,7 @@ describe('network faults between worker and IMAP server', { timeout: 120_000 }, 
     });
   }
 
-  it('detects a black-holed connection with a NOOP probe and replaces it', async () => {
+  it('detects a black-holed connection with a NOOP probe and replaces it', async (t) => {
     const s = await subject('blackhole');
     const msg = subjects('blackhole');
     await deliver('net-blackhole', msg('before'));
@@ -79,9 +79,10 @@ describe('network faults between worker and IMAP server', { timeout: 120_000 }, 
     assert.equal(closed?.closedBy, 'client', 'the worker gave up on the silent connection itself');
     const detectedMs = (closed?.clientClosedAt ?? Infinity) - holedAt;
     const replacedMs = replacement.openedAt - holedAt;
+    t.diagnostic(`black hole declared dead after ${detectedMs} ms, replaced after ${replacedMs} ms`);
     // probe after 0.8 s of silence (sampled every ~133 ms) + 0.8 s probe timeout, then reconnect.
-    assert.ok(detectedMs < 3_000, `detected after ${detectedMs} ms`);
-    assert.ok(replacedMs < 5_000, `replaced after ${replacedMs} ms`);
+    assert.ok(detectedMs < 4_000, `detected after ${detectedMs} ms`);
+    assert.ok(replacedMs < 6_000, `replaced after ${replacedMs} ms`);
     await s.waitFor('idle');
     await deliver('net-blackhole', msg('after'));
     await assertExactlyOnce(p, s, [msg('before'), msg('during'), msg('after')]);

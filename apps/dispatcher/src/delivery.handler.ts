@@ -11,7 +11,10 @@ import { PushTransports } from './push-transports';
 
 const log = createLogger('dispatcher');
 
-export type DeliveryOutcome = { status: 'delivered' | 'pruned' | 'rejected' | 'skipped' | 'transport_disabled'; code?: string };
+export type DeliveryOutcome = {
+  status: 'delivered' | 'pruned' | 'rejected' | 'skipped' | 'transport_disabled';
+  code?: string;
+};
 
 /**
  * Sends one delivery job. Expected conditions (device gone, token dead, push refused) return an
@@ -34,7 +37,10 @@ export class DeliveryHandler {
   private async deliverMessage({ event, deviceId }: DeliveryJob): Promise<DeliveryOutcome> {
     const device = await this.devices.find(deviceId);
     if (!device || device.userId !== event.userId) return { status: 'skipped' };
-    return this.send(device, buildMailNotification(event, device.privacy), { messageKey: event.messageKey, since: event.detectedAt });
+    return this.send(device, buildMailNotification(event, device.privacy), {
+      messageKey: event.messageKey,
+      since: event.detectedAt,
+    });
   }
 
   private async deliverSummary({ userId, deviceId, windowStart }: BurstSummaryJob): Promise<DeliveryOutcome> {
@@ -46,7 +52,11 @@ export class DeliveryHandler {
     return this.send(device, n, { messageKey: n.collapseKey });
   }
 
-  private async send(device: Device, n: PushNotification, context: { messageKey: string; since?: number }): Promise<DeliveryOutcome> {
+  private async send(
+    device: Device,
+    n: PushNotification,
+    context: { messageKey: string; since?: number },
+  ): Promise<DeliveryOutcome> {
     let result;
     try {
       result = await this.transports.send(device, n);
@@ -59,16 +69,29 @@ export class DeliveryHandler {
       case 'delivered': {
         const latencyMs = context.since === undefined ? undefined : Date.now() - context.since;
         if (latencyMs !== undefined) metrics.deliveryLatency.observe({ platform: device.platform }, latencyMs / 1000);
-        log.debug('delivered', { messageKey: context.messageKey, deviceId: device.id, platform: device.platform, latencyMs });
+        log.debug('delivered', {
+          messageKey: context.messageKey,
+          deviceId: device.id,
+          platform: device.platform,
+          latencyMs,
+        });
         return { status: 'delivered' };
       }
       case 'dead_token': {
         const pruned = await this.devices.pruneIfToken(device.id, device.token);
-        log.info('push service says the token is dead; device removed', { deviceId: device.id, code: result.code, pruned });
+        log.info('push service says the token is dead; device removed', {
+          deviceId: device.id,
+          code: result.code,
+          pruned,
+        });
         return { status: 'pruned', code: result.code };
       }
       case 'rejected':
-        log.warn('push service rejected the notification', { deviceId: device.id, platform: device.platform, code: result.code });
+        log.warn('push service rejected the notification', {
+          deviceId: device.id,
+          platform: device.platform,
+          code: result.code,
+        });
         return { status: 'rejected', code: result.code };
       case 'transport_disabled':
         return { status: 'transport_disabled' };

@@ -1,12 +1,24 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { Worker, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../../../libs/config';
-import { DeadLetterRepository, type DeadLetterJob, type DeliveriesJobData, type DeliveriesJobName } from '../../../libs/delivery';
+import {
+  DeadLetterRepository,
+  type DeadLetterJob,
+  type DeliveriesJobData,
+  type DeliveriesJobName,
+} from '../../../libs/delivery';
 import { ErrorClass } from '../../../libs/errors';
 import { createLogger } from '../../../libs/logging';
 import { metrics } from '../../../libs/metrics';
 import { PushDeliveryError } from '../../../libs/push';
-import { JobName, QueueName, createBullConnection, type BurstSummaryJob, type DeliveryJob, type MailEvent } from '../../../libs/queue';
+import {
+  JobName,
+  QueueName,
+  createBullConnection,
+  type BurstSummaryJob,
+  type DeliveryJob,
+  type MailEvent,
+} from '../../../libs/queue';
 import { DeviceRepository } from '../../../libs/store';
 import { deliveryBackoffMs } from './delivery-backoff';
 import { DeliveryHandler, type DeliveryOutcome } from './delivery.handler';
@@ -25,7 +37,7 @@ export type { DeliveryOutcome, FanOutOutcome };
  * recorded in the dead-letter list for the admin API.
  */
 @Injectable()
-export class DispatchConsumers implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private workers: { close(): Promise<void> }[] = [];
 
   constructor(
@@ -43,15 +55,23 @@ export class DispatchConsumers implements OnApplicationBootstrap, OnApplicationS
       connection: createBullConnection(this.config.redisUrl),
       concurrency: FAN_OUT_CONCURRENCY,
     });
-    const deliver = new Worker<DeliveriesJobData, DeliveryOutcome, DeliveriesJobName>(QueueName.Deliveries, (job) => this.delivery.handle(job), {
-      ...common,
-      connection: createBullConnection(this.config.redisUrl),
-      concurrency: this.config.dispatchConcurrency,
-      settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryBackoffMs(attemptsMade, err) },
-    });
+    const deliver = new Worker<DeliveriesJobData, DeliveryOutcome, DeliveriesJobName>(
+      QueueName.Deliveries,
+      (job) => this.delivery.handle(job),
+      {
+        ...common,
+        connection: createBullConnection(this.config.redisUrl),
+        concurrency: this.config.dispatchConcurrency,
+        settings: {
+          backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryBackoffMs(attemptsMade, err),
+        },
+      },
+    );
     deliver.on('failed', (job, err) => {
       if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-        void this.recordDeadLetter(job, err).catch((e: unknown) => log.error('could not record a dead letter', { jobId: job.id, err: e }));
+        void this.recordDeadLetter(job, err).catch((e: unknown) =>
+          log.error('could not record a dead letter', { jobId: job.id, err: e }),
+        );
       }
     });
     fanOut.on('error', (err) => log.warn('queue worker error', { err }));
@@ -59,11 +79,15 @@ export class DispatchConsumers implements OnApplicationBootstrap, OnApplicationS
     this.workers = [fanOut, deliver];
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the transports and queues close (onApplicationShutdown): active deliveries finish first. */
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
   }
 
-  private async recordDeadLetter(job: Job<DeliveriesJobData, DeliveryOutcome, DeliveriesJobName>, err: Error): Promise<void> {
+  private async recordDeadLetter(
+    job: Job<DeliveriesJobData, DeliveryOutcome, DeliveriesJobName>,
+    err: Error,
+  ): Promise<void> {
     const target: DeadLetterJob =
       job.name === JobName.DeliverBurstSummary
         ? { jobName: JobName.DeliverBurstSummary, data: job.data as BurstSummaryJob }
@@ -87,6 +111,10 @@ export class DispatchConsumers implements OnApplicationBootstrap, OnApplicationS
       failedAt: new Date().toISOString(),
     });
     metrics.deadLetters.inc({ platform: device?.platform ?? 'unknown' });
-    log.error('delivery gave up after all attempts; kept as a dead letter', { jobId: job.id, deadLetterId: letter.id, code: error.code });
+    log.error('delivery gave up after all attempts; kept as a dead letter', {
+      jobId: job.id,
+      deadLetterId: letter.id,
+      code: error.code,
+    });
   }
 }

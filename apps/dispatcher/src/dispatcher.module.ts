@@ -9,6 +9,14 @@ import { PushTransports } from './push-transports';
 
 @Module({
   imports: [ConfigModule, StoreModule],
-  providers: [PushTransports, BurstBudget, UserEventsPublisher, DeadLetterRepository, FanOutService, DeliveryHandler, DispatchConsumers],
+  providers: [
+    PushTransports,
+    BurstBudget,
+    UserEventsPublisher,
+    DeadLetterRepository,
+    FanOutService,
+    DeliveryHandler,
+    DispatchConsumers,
+  ],
 })
 export class DispatcherModule {}

@@ -1,12 +1,20 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../../../libs/config';
-import { BurstBudget, UserEventsPublisher, createDeliveriesQueue, type DeliveriesJobData, type DeliveriesJobName, type DeliveriesQueue } from '../../../libs/delivery';
+import {
+  BurstBudget,
+  UserEventsPublisher,
+  createDeliveriesQueue,
+  type DeliveriesJobData,
+  type DeliveriesJobName,
+  type DeliveriesQueue,
+} from '../../../libs/delivery';
 import { metrics } from '../../../libs/metrics';
 import { JobName, burstSummaryJobId, deliveryJobId, type MailEvent } from '../../../libs/queue';
 import { DeviceRepository } from '../../../libs/store';
 
-export type FanOutOutcome = { status: 'fanned_out'; devices: number; individually: number; inSummary: number } | { status: 'no_devices' };
+export type FanOutOutcome =
+  { status: 'fanned_out'; devices: number; individually: number; inSummary: number } | { status: 'no_devices' };
 
 /** The summary job runs this long after its window closes, so the last admission has landed. */
 const SUMMARY_GRACE_MS = 1000;
@@ -34,7 +42,13 @@ export class FanOutService implements OnApplicationShutdown {
     const jobs = new Map<string, { name: DeliveriesJobName; data: DeliveriesJobData; opts: JobsOptions }>();
     let individually = 0;
     for (const device of devices) {
-      const decision = await this.burst.admit(device.id, event.messageKey, event.accountId, event.summary?.count ?? 1, now);
+      const decision = await this.burst.admit(
+        device.id,
+        event.messageKey,
+        event.accountId,
+        event.summary?.count ?? 1,
+        now,
+      );
       if (decision.notify === 'individually') {
         individually++;
         const jobId = deliveryJobId(event, device.id);

@@ -46,9 +46,17 @@ export class PushTransports implements OnApplicationShutdown {
     }
     this.fcm = config.fcm ? new FcmTransport(config.fcm, { ttlSeconds, maxSockets: maxInFlight }) : undefined;
     this.web = config.webPush
-      ? new WebPushTransport(config.webPush, { ttlSeconds, maxSockets: maxInFlight, allowPrivateHosts: config.allowPrivateHosts })
+      ? new WebPushTransport(config.webPush, {
+          ttlSeconds,
+          maxSockets: maxInFlight,
+          allowPrivateHosts: config.allowPrivateHosts,
+        })
       : undefined;
-    this.limiters = { ios: new InFlightLimiter(maxInFlight), android: new InFlightLimiter(maxInFlight), web: new InFlightLimiter(maxInFlight) };
+    this.limiters = {
+      ios: new InFlightLimiter(maxInFlight),
+      android: new InFlightLimiter(maxInFlight),
+      web: new InFlightLimiter(maxInFlight),
+    };
     if (!this.apns) log.warn('APNs is not configured (APNS_*): iOS devices will not be notified');
     if (!this.fcm) log.warn('FCM is not configured (FCM_*): Android devices will not be notified');
     if (!this.web) log.warn('Web Push is not configured (VAPID_*): browsers will not be notified');
@@ -64,13 +72,20 @@ export class PushTransports implements OnApplicationShutdown {
       }
       case 'android': {
         const fcm = this.fcm;
-        return fcm ? this.limited('android', () => fcm.send(device.token, notification)) : { status: 'transport_disabled' };
+        return fcm
+          ? this.limited('android', () => fcm.send(device.token, notification))
+          : { status: 'transport_disabled' };
       }
       case 'web': {
         const web = this.web;
         if (!web) return { status: 'transport_disabled' };
         const subscription = parseSubscription(device.token);
-        if (!subscription) return { status: 'rejected', code: 'invalid_subscription', message: 'stored Web Push subscription is unreadable' };
+        if (!subscription)
+          return {
+            status: 'rejected',
+            code: 'invalid_subscription',
+            message: 'stored Web Push subscription is unreadable',
+          };
         return this.limited('web', () => web.send(subscription, notification));
       }
       default:
@@ -99,7 +114,8 @@ function parseSubscription(token: string): WebPushSubscription | undefined {
   try {
     const value = JSON.parse(token) as { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } };
     const { endpoint, keys } = value;
-    if (typeof endpoint !== 'string' || typeof keys?.p256dh !== 'string' || typeof keys.auth !== 'string') return undefined;
+    if (typeof endpoint !== 'string' || typeof keys?.p256dh !== 'string' || typeof keys.auth !== 'string')
+      return undefined;
     return { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } };
   } catch {
     return undefined;

@@ -13,7 +13,9 @@ export class DeadLettersController {
   @Get()
   async list(@Query('limit') limit?: string): Promise<{ deadLetters: DeadLetterView[] }> {
     const n = Number(limit ?? 100);
-    return { deadLetters: await this.deadLetters.list(Number.isInteger(n) && n > 0 ? Math.min(n, DEAD_LETTER_MAX) : 100) };
+    return {
+      deadLetters: await this.deadLetters.list(Number.isInteger(n) && n > 0 ? Math.min(n, DEAD_LETTER_MAX) : 100),
+    };
   }
 
   @Post(':id/replay')

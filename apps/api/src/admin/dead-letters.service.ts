@@ -1,7 +1,12 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import { DeadLetterRepository, createDeliveriesQueue, type DeadLetter, type DeliveriesQueue } from '../../../../libs/delivery';
+import {
+  DeadLetterRepository,
+  createDeliveriesQueue,
+  type DeadLetter,
+  type DeliveriesQueue,
+} from '../../../../libs/delivery';
 import { JobName } from '../../../../libs/queue';
 
 /** What an operator sees of a dead letter: ids, codes and counts; never sender, subject or token. */
@@ -19,7 +24,8 @@ export interface DeadLetterView {
   failedAt: string;
 }
 
-export type ReplayResult = { status: 'requeued' | 'already_pending' | 'already_delivered'; jobId: string } | { status: 'not_found' };
+export type ReplayResult =
+  { status: 'requeued' | 'already_pending' | 'already_delivered'; jobId: string } | { status: 'not_found' };
 
 function view(d: DeadLetter): DeadLetterView {
   const message = d.jobName === JobName.Deliver ? d.data.event : undefined;

@@ -20,7 +20,10 @@ const androidDevice = z.strictObject({
   privacy,
 });
 
-const base64url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url').max(200);
+const base64url = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url')
+  .max(200);
 
 /** What a browser's `PushSubscription.toJSON()` gives (extra members such as `expirationTime` are dropped). */
 const subscription = z
@@ -28,7 +31,10 @@ const subscription = z
     endpoint: z.string().max(MAX_ENDPOINT_LENGTH),
     keys: z.object({ p256dh: base64url, auth: base64url }),
   })
-  .transform((s) => ({ endpoint: s.endpoint, keys: { p256dh: s.keys.p256dh.replace(/=+$/, ''), auth: s.keys.auth.replace(/=+$/, '') } }))
+  .transform((s) => ({
+    endpoint: s.endpoint,
+    keys: { p256dh: s.keys.p256dh.replace(/=+$/, ''), auth: s.keys.auth.replace(/=+$/, '') },
+  }))
   .superRefine((s, ctx) => {
     const problem = subscriptionProblem(s);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });

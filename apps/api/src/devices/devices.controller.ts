@@ -12,7 +12,9 @@ function present(device: Device) {
   return {
     id: device.id,
     platform: device.platform,
-    ...(device.platform === 'web' ? { endpointOrigin: endpointOrigin(device.token) } : { tokenSuffix: device.token.slice(-6) }),
+    ...(device.platform === 'web'
+      ? { endpointOrigin: endpointOrigin(device.token) }
+      : { tokenSuffix: device.token.slice(-6) }),
     ...(device.environment ? { environment: device.environment } : {}),
     privacy: device.privacy,
     createdAt: device.createdAt,

@@ -16,13 +16,22 @@ export class DevicesService {
   async register(userId: string, body: CreateDeviceBody): Promise<{ device: Device; created: boolean }> {
     switch (body.platform) {
       case 'ios':
-        return this.devices.upsert(userId, { platform: 'ios', token: body.token, environment: body.environment, privacy: body.privacy });
+        return this.devices.upsert(userId, {
+          platform: 'ios',
+          token: body.token,
+          environment: body.environment,
+          privacy: body.privacy,
+        });
       case 'android':
         return this.devices.upsert(userId, { platform: 'android', token: body.token, privacy: body.privacy });
       case 'web':
         await this.checkEndpoint(body.subscription.endpoint);
         // Canonical JSON (fixed key order): the same subscription registered twice is one device.
-        return this.devices.upsert(userId, { platform: 'web', token: JSON.stringify(body.subscription), privacy: body.privacy });
+        return this.devices.upsert(userId, {
+          platform: 'web',
+          token: JSON.stringify(body.subscription),
+          privacy: body.privacy,
+        });
     }
   }
 
@@ -31,7 +40,11 @@ export class DevicesService {
       await assertPublicEndpoint(endpoint, this.config.allowPrivateHosts);
     } catch (err) {
       if (err instanceof EndpointNotAllowedError) {
-        throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'host_not_allowed', 'The push endpoint is on a private, loopback or reserved network');
+        throw new ApiError(
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          'host_not_allowed',
+          'The push endpoint is on a private, loopback or reserved network',
+        );
       }
       throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'host_not_found', 'The push endpoint host does not resolve');
     }

@@ -9,7 +9,8 @@ export class VapidKeyController {
 
   @Get()
   publicKey(): { publicKey: string } {
-    if (!this.config.webPush) throw new ApiError(HttpStatus.NOT_FOUND, 'web_push_disabled', 'Web Push is not configured on this server');
+    if (!this.config.webPush)
+      throw new ApiError(HttpStatus.NOT_FOUND, 'web_push_disabled', 'Web Push is not configured on this server');
     return { publicKey: this.config.webPush.publicKey };
   }
 }

@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, HttpStatus, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiError } from '../common/api-error';
 import { UserEventsSubscriber } from './user-events.subscriber';
@@ -13,29 +13,40 @@ const MAX_STREAMS_PER_USER = 10;
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 @Injectable()
-export class EventStreamService {
+export class EventStreamService implements BeforeApplicationShutdown {
+  /** Open streams never end by themselves: they are ended before the server waits for its connections. */
+  private readonly open = new Set<() => void>();
+
   constructor(private readonly subscriber: UserEventsSubscriber) {}
 
-  async open(userId: string, req: Request, res: Response): Promise<void> {
+  beforeApplicationShutdown(): void {
+    for (const close of [...this.open]) close();
+  }
+
+  async stream(userId: string, req: Request, res: Response): Promise<void> {
     if (this.subscriber.openCount(userId) >= MAX_STREAMS_PER_USER) {
-      throw new ApiError(HttpStatus.TOO_MANY_REQUESTS, 'too_many_streams', `At most ${MAX_STREAMS_PER_USER} event streams per user`);
+      throw new ApiError(
+        HttpStatus.TOO_MANY_REQUESTS,
+        'too_many_streams',
+        `At most ${MAX_STREAMS_PER_USER} event streams per user`,
+      );
     }
-    let closed = false;
-    let heartbeat: NodeJS.Timeout | undefined;
-    let unsubscribe: (() => void) | undefined;
+    const stream: { closed: boolean; heartbeat?: NodeJS.Timeout; unsubscribe?: () => void } = { closed: false };
     const close = (): void => {
-      if (closed) return;
-      closed = true;
-      clearInterval(heartbeat);
-      unsubscribe?.();
+      if (stream.closed) return;
+      stream.closed = true;
+      this.open.delete(close);
+      clearInterval(stream.heartbeat);
+      stream.unsubscribe?.();
       if (!res.writableEnded) res.end();
     };
     const write = (chunk: string): void => {
-      if (closed) return;
+      if (stream.closed) return;
       res.write(chunk);
       if (res.writableLength > MAX_BUFFERED_BYTES) close();
     };
     req.on('close', close);
+    this.open.add(close);
 
     res.status(200).set({
       'content-type': 'text/event-stream; charset=utf-8',
@@ -46,15 +57,16 @@ export class EventStreamService {
     });
     res.flushHeaders();
 
-    unsubscribe = await this.subscriber.subscribe(userId, (message) => {
+    const unsubscribe = await this.subscriber.subscribe(userId, (message) => {
       const id = messageId(message);
       write(`${id ? `id: ${id}\n` : ''}event: new-mail\ndata: ${message}\n\n`);
     });
-    if (closed) {
+    if (stream.closed) {
       unsubscribe();
       return;
     }
-    heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
+    stream.unsubscribe = unsubscribe;
+    stream.heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
     // Sent once the subscription is live: a client that waits for it misses nothing published later.
     write(`retry: ${RECONNECT_MS}\nevent: ready\ndata: {}\n\n`);
   }

@@ -12,6 +12,6 @@ export class EventsController {
 
   @Get()
   async stream(@CurrentUser() user: User, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.streams.open(user.id, req, res);
+    await this.streams.stream(user.id, req, res);
   }
 }
