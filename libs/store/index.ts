@@ -8,4 +8,5 @@ export { DeviceRepository, type NewDevice } from './device.repository';
 export { AccountRepository, type NewAccount, type AccountCredentials } from './account.repository';
 export { CursorRepository, type CursorWrite } from './cursor.repository';
 export { LeaseRepository, type Lease } from './lease.repository';
+export { WorkerMembership } from './worker-membership.repository';
 export type * from './models';

@@ -44,6 +44,10 @@ export class LeaseRepository {
     return (await this.redis.eval(RENEW, 1, RedisKeys.lease(lease.accountId), lease.holder, String(ttlMs))) === 1;
   }
 
+  async isHeld(accountId: string): Promise<boolean> {
+    return (await this.redis.exists(RedisKeys.lease(accountId))) === 1;
+  }
+
   async release(lease: Lease): Promise<void> {
     await this.redis.eval(RELEASE, 1, RedisKeys.lease(lease.accountId), lease.holder);
   }

@@ -17,6 +17,8 @@ export const RedisKeys = {
   cursor: (accountId: string) => `${NS}:cursor:${accountId}`,
   lease: (accountId: string) => `${NS}:lease:${accountId}`,
   leaseFence: (accountId: string) => `${NS}:lease-fence:${accountId}`,
+  /** Sorted set of live workers, scored by their last heartbeat (ms): who accounts are ranked over. */
+  workers: () => `${NS}:workers`,
   /** Pub/sub channel: an account id is published when it is created, changed or deleted. */
   accountsChannel: () => `${NS}:events:accounts`,
   /** Pub/sub channel of one user's new-mail events (the SSE stream). */

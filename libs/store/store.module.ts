@@ -3,12 +3,13 @@ import { AccountRepository } from './account.repository';
 import { CursorRepository } from './cursor.repository';
 import { DeviceRepository } from './device.repository';
 import { LeaseRepository } from './lease.repository';
+import { WorkerMembership } from './worker-membership.repository';
 import { RedisLifecycle, redisProvider, REDIS } from './redis.provider';
 import { UserRepository } from './user.repository';
 
 @Global()
 @Module({
-  providers: [redisProvider, RedisLifecycle, UserRepository, DeviceRepository, AccountRepository, CursorRepository, LeaseRepository],
-  exports: [REDIS, UserRepository, DeviceRepository, AccountRepository, CursorRepository, LeaseRepository],
+  providers: [redisProvider, RedisLifecycle, UserRepository, DeviceRepository, AccountRepository, CursorRepository, LeaseRepository, WorkerMembership],
+  exports: [REDIS, UserRepository, DeviceRepository, AccountRepository, CursorRepository, LeaseRepository, WorkerMembership],
 })
 export class StoreModule {}

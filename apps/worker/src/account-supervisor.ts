@@ -14,7 +14,9 @@ import {
   type Account,
   type AccountStatus,
   type Lease,
+  WorkerMembership,
 } from '../../../libs/store';
+import { rankedOwner } from './account-ranking';
 import { toMailEvents } from './mail-events.mapper';
 
 const log = createLogger('supervisor');
@@ -45,6 +47,10 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
   private readonly again = new Set<string>();
   private readonly pacer: ConnectPacer;
   private readonly settings: WatchSettings;
+  /** Live workers (this one included), refreshed with every heartbeat. */
+  private members: string[];
+  /** When an account that ranks to another worker was first seen with no lease at all. */
+  private readonly orphanedSince = new Map<string, number>();
   private subscriber: Redis | undefined;
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
@@ -56,7 +62,9 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     private readonly cursors: CursorRepository,
     private readonly leases: LeaseRepository,
     private readonly events: MailEventsProducer,
+    private readonly membership: WorkerMembership,
   ) {
+    this.members = [config.workerId];
     const imap = config.imap;
     this.pacer = new ConnectPacer(imap.pacing);
     this.settings = {
@@ -73,9 +81,10 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     this.subscriber = this.redis.duplicate();
     this.subscriber.on('message', (_channel: string, accountId: string) => void this.reconcile(accountId));
     await this.subscriber.subscribe(RedisKeys.accountsChannel());
+    this.members = await this.membership.heartbeat(this.config.workerId, this.config.leaseTtlMs);
     this.timers.push(
       setInterval(() => void this.reconcileAll(), RESCAN_INTERVAL_MS),
-      setInterval(() => void this.renewAll(), Math.max(1000, Math.floor(this.config.leaseTtlMs / 3))),
+      setInterval(() => void this.heartbeatAndRenew(), Math.max(1000, Math.floor(this.config.leaseTtlMs / 3))),
     );
     await this.reconcileAll();
     log.info('worker started', { workerId: this.config.workerId, accounts: this.owned.size });
@@ -84,7 +93,11 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
-    await Promise.all([...this.owned.keys()].map((id) => this.release(id, true, true)));
+    await this.membership.leave(this.config.workerId).catch(() => undefined);
+    const held = [...this.owned.keys()];
+    await Promise.all(held.map((id) => this.release(id, true, true)));
+    // Tell the other workers at once, so the accounts' new owners connect now rather than at their next scan.
+    await Promise.all(held.map((id) => this.redis.publish(RedisKeys.accountsChannel(), id).catch(() => 0)));
     await this.subscriber?.quit().catch(() => undefined);
   }
 
@@ -98,7 +111,8 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
       const ids = await this.accounts.allIds();
       const live = new Set(ids);
       for (const id of this.owned.keys()) if (!live.has(id)) void this.reconcile(id);
-      for (const id of ids) if (!this.owned.has(id)) void this.reconcile(id);
+      for (const id of this.orphanedSince.keys()) if (!live.has(id)) this.orphanedSince.delete(id);
+      for (const id of ids) if (!this.owned.has(id) || !this.ranksHere(id)) void this.reconcile(id);
     } catch (err) {
       log.warn('account scan failed', { err });
     }
@@ -137,11 +151,21 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
         await this.release(accountId);
         return;
       }
-      if (account.credentialsVersion === owned.credentialsVersion) return;
-      log.info('credentials changed; reconnecting with the new ones', { accountId });
-      await this.release(accountId);
+      if (account.credentialsVersion !== owned.credentialsVersion) {
+        log.info('credentials changed; reconnecting with the new ones', { accountId });
+        await this.release(accountId);
+      }
     }
     if (PARKED.has(account.status)) return;
+    const stillOwned = this.owned.has(accountId);
+    if (stillOwned && !this.ranksHere(accountId)) {
+      log.info('handing the account over to the worker it ranks to', { accountId, to: rankedOwner(accountId, this.members) });
+      await this.release(accountId, true, true);
+      await this.redis.publish(RedisKeys.accountsChannel(), accountId);
+      return;
+    }
+    if (stillOwned) return;
+    if (!this.ranksHere(accountId) && !(await this.orphaned(accountId))) return;
     const lease = await this.leases.acquire(accountId, this.config.workerId, this.config.leaseTtlMs);
     if (!lease || this.stopping) {
       if (lease) await this.leases.release(lease);
@@ -152,6 +176,41 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     this.updateStatusGauge();
     watcher.start();
     log.info('took account', { accountId, fence: lease.fence });
+  }
+
+  private ranksHere(accountId: string): boolean {
+    return rankedOwner(accountId, this.members) === this.config.workerId;
+  }
+
+  /**
+   * An account that ranks to another worker but has had no lease for two TTLs: its owner is
+   * alive by heartbeat yet not connecting it (stuck, or an old version). Take it rather than
+   * leave the mailbox unwatched.
+   */
+  private async orphaned(accountId: string): Promise<boolean> {
+    if (await this.leases.isHeld(accountId)) {
+      this.orphanedSince.delete(accountId);
+      return false;
+    }
+    const now = Date.now();
+    const since = this.orphanedSince.get(accountId) ?? now;
+    this.orphanedSince.set(accountId, since);
+    return now - since >= 2 * this.config.leaseTtlMs;
+  }
+
+  private async heartbeatAndRenew(): Promise<void> {
+    try {
+      const members = await this.membership.heartbeat(this.config.workerId, this.config.leaseTtlMs);
+      const changed = members.join(',') !== this.members.join(',');
+      this.members = members;
+      if (changed) {
+        log.info('worker membership changed; re-ranking accounts', { workers: members.length });
+        void this.reconcileAll();
+      }
+    } catch (err) {
+      log.warn('heartbeat failed', { err });
+    }
+    await this.renewAll();
   }
 
   private async renewAll(): Promise<void> {
