@@ -81,15 +81,18 @@ describe('APNs delivery', { timeout: 60_000 }, () => {
     assert.equal(rig.apns.jwtsSeen().size, 1, 'one provider token for the team, whichever process sent');
   });
 
-  it('prunes a device on 410 Unregistered and on 400 BadDeviceToken, and only that device', async () => {
+  it('prunes a device on 410 Unregistered, 400 BadDeviceToken and DeviceTokenNotForTopic, and only that device', async () => {
     const gone = makeApnsToken();
     const bad = makeApnsToken();
+    const otherApp = makeApnsToken();
     const fine = makeApnsToken();
     rig.apns.markUnregistered(gone);
     rig.apns.markBadToken(bad);
+    rig.apns.queueResponses(otherApp, [{ status: 400, reason: 'DeviceTokenNotForTopic' }]);
     const { userId, devices } = await rig.makeUser([
       { platform: 'ios', token: gone, environment: 'production', privacy: 'full' },
       { platform: 'ios', token: bad, environment: 'production', privacy: 'full' },
+      { platform: 'ios', token: otherApp, environment: 'sandbox', privacy: 'full' },
       { platform: 'ios', token: fine, environment: 'production', privacy: 'full' },
     ]);
     await rig.enqueue([makeMailEvent(userId)]);
@@ -101,8 +104,12 @@ describe('APNs delivery', { timeout: 60_000 }, () => {
       );
       assert.equal(deliveredTo(fine).length, 1);
     });
-    assert.deepEqual([forToken(gone).length, forToken(bad).length], [1, 1], 'a dead token is not retried');
-    assert.equal(devices.length, 3);
+    assert.deepEqual(
+      [forToken(gone).length, forToken(bad).length, forToken(otherApp).length],
+      [1, 1, 1],
+      'a dead token is not retried',
+    );
+    assert.equal(devices.length, 4);
   });
 
   it('retries a 500 with backoff and delivers exactly once', async () => {
