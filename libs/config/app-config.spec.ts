@@ -19,12 +19,23 @@ describe('loadConfig', () => {
 
   it('names every bad variable at once', () => {
     try {
-      loadConfig({ MAILPUSH_MASTER_KEY: 'short', PORT: 'eighty', MAILPUSH_ALLOW_PRIVATE_HOSTS: 'maybe', APNS_KEY_ID: 'ABC' });
+      loadConfig({
+        MAILPUSH_MASTER_KEY: 'short',
+        PORT: 'eighty',
+        MAILPUSH_ALLOW_PRIVATE_HOSTS: 'maybe',
+        APNS_KEY_ID: 'ABC',
+      });
       assert.fail('expected a ConfigError');
     } catch (err) {
       assert.ok(err instanceof ConfigError);
       const text = err.problems.join('\n');
-      for (const name of ['MAILPUSH_MASTER_KEY', 'MAILPUSH_ADMIN_TOKEN', 'PORT', 'MAILPUSH_ALLOW_PRIVATE_HOSTS', 'APNS_KEY_ID']) {
+      for (const name of [
+        'MAILPUSH_MASTER_KEY',
+        'MAILPUSH_ADMIN_TOKEN',
+        'PORT',
+        'MAILPUSH_ALLOW_PRIVATE_HOSTS',
+        'APNS_KEY_ID',
+      ]) {
         assert.match(text, new RegExp(name));
       }
       assert.ok(!text.includes('short'), 'secret values are not echoed');
@@ -33,18 +44,31 @@ describe('loadConfig', () => {
 
   it('accepts a rotation list and keeps the newest first', () => {
     const c = loadConfig({ ...base(), MAILPUSH_MASTER_KEY: `${key().replace('v1', 'v2')},${key()}` });
-    assert.deepEqual(c.masterKeys.map((k) => k.version), ['v2', 'v1']);
+    assert.deepEqual(
+      c.masterKeys.map((k) => k.version),
+      ['v2', 'v1'],
+    );
   });
 
   it('configures FCM emulator mode from FCM_ENDPOINT and FCM_PROJECT_ID', () => {
     const c = loadConfig({ ...base(), FCM_ENDPOINT: 'https://127.0.0.1:9443', FCM_PROJECT_ID: 'demo-project' });
-    assert.deepEqual(c.fcm, { projectId: 'demo-project', endpoint: { host: '127.0.0.1', port: 9443, origin: 'https://127.0.0.1:9443' } });
+    assert.deepEqual(c.fcm, {
+      projectId: 'demo-project',
+      endpoint: { host: '127.0.0.1', port: 9443, origin: 'https://127.0.0.1:9443' },
+    });
   });
 
   it('refuses a partial APNs configuration and an unreadable key file', () => {
     assert.throws(() => loadConfig({ ...base(), APNS_KEY_ID: 'ABC123DEFG' }), /APNS_KEY_FILE/);
     assert.throws(
-      () => loadConfig({ ...base(), APNS_KEY_FILE: '/nonexistent.p8', APNS_KEY_ID: 'ABC123DEFG', APNS_TEAM_ID: 'TEAM123456', APNS_TOPIC: 'x' }),
+      () =>
+        loadConfig({
+          ...base(),
+          APNS_KEY_FILE: '/nonexistent.p8',
+          APNS_KEY_ID: 'ABC123DEFG',
+          APNS_TEAM_ID: 'TEAM123456',
+          APNS_TOPIC: 'x',
+        }),
       /cannot read/,
     );
   });
@@ -63,10 +87,24 @@ describe('loadConfig', () => {
       MAILPUSH_BURST_BUDGET: '3',
     });
     assert.deepEqual(c.webPush, { publicKey, privateKey, subject: 'mailto:ops@example.com' });
-    assert.deepEqual(c.push, { ttlSeconds: 3600, maxInFlight: 200, deliveryAttempts: 8, burst: { budget: 3, windowMs: 60_000 } });
+    assert.deepEqual(c.push, {
+      ttlSeconds: 3600,
+      maxInFlight: 200,
+      deliveryAttempts: 8,
+      burst: { budget: 3, windowMs: 60_000 },
+    });
     const other = createECDH('prime256v1');
     other.generateKeys();
-    assert.throws(() => loadConfig({ ...base(), VAPID_PUBLIC_KEY: other.getPublicKey().toString('base64url'), VAPID_PRIVATE_KEY: privateKey, VAPID_SUBJECT: 'mailto:a@b.c' }), /public half/);
+    assert.throws(
+      () =>
+        loadConfig({
+          ...base(),
+          VAPID_PUBLIC_KEY: other.getPublicKey().toString('base64url'),
+          VAPID_PRIVATE_KEY: privateKey,
+          VAPID_SUBJECT: 'mailto:a@b.c',
+        }),
+      /public half/,
+    );
     assert.throws(() => loadConfig({ ...base(), VAPID_PUBLIC_KEY: publicKey }), /VAPID_PUBLIC_KEY/);
     assert.throws(() => loadConfig({ ...base(), APNS_JWT_REFRESH_MS: String(5 * 60_000) }), /APNS_JWT_REFRESH_MS/);
   });

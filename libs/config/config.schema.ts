@@ -4,12 +4,10 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const httpsEndpoint = z
-  .url({ protocol: /^https$/ })
-  .transform((raw) => {
-    const url = new URL(raw);
-    return { host: url.hostname, port: url.port ? Number(url.port) : 443, origin: url.origin };
-  });
+const httpsEndpoint = z.url({ protocol: /^https$/ }).transform((raw) => {
+  const url = new URL(raw);
+  return { host: url.hostname, port: url.port ? Number(url.port) : 443, origin: url.origin };
+});
 
 /**
  * MAILPUSH_MASTER_KEY: comma-separated `version:base64key` entries, newest first.
@@ -18,7 +16,10 @@ const httpsEndpoint = z
  */
 const masterKeys = z.string().transform((raw, ctx) => {
   const keys: { version: string; key: Buffer }[] = [];
-  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const sep = part.indexOf(':');
     const version = sep > 0 ? part.slice(0, sep) : '';
     const key = Buffer.from(sep > 0 ? part.slice(sep + 1) : '', 'base64');
@@ -55,8 +56,14 @@ export const envSchema = z
     MAILPUSH_MASTER_KEY: masterKeys,
     MAILPUSH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
     MAILPUSH_ALLOW_PRIVATE_HOSTS: booleanFlag.default(false),
-    MAILPUSH_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('mailpush'),
-    MAILPUSH_WORKER_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    MAILPUSH_QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/)
+      .default('mailpush'),
+    MAILPUSH_WORKER_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .optional(),
     MAILPUSH_LEASE_TTL_MS: positiveInt.default(30_000),
     MAILPUSH_IMAP_CONNECT_TIMEOUT_MS: positiveInt.default(15_000),
     MAILPUSH_IMAP_SOCKET_TIMEOUT_MS: positiveInt.default(150_000),
@@ -71,12 +78,21 @@ export const envSchema = z
     MAILPUSH_CONNECT_RATE_PER_HOST: z.coerce.number().positive().max(10_000).default(10),
     MAILPUSH_DISPATCH_CONCURRENCY: positiveInt.default(50),
     APNS_KEY_FILE: z.string().min(1).optional(),
-    APNS_KEY_ID: z.string().regex(/^[A-Z0-9]{10}$/, 'must be the 10-character key id').optional(),
-    APNS_TEAM_ID: z.string().regex(/^[A-Z0-9]{10}$/, 'must be the 10-character team id').optional(),
+    APNS_KEY_ID: z
+      .string()
+      .regex(/^[A-Z0-9]{10}$/, 'must be the 10-character key id')
+      .optional(),
+    APNS_TEAM_ID: z
+      .string()
+      .regex(/^[A-Z0-9]{10}$/, 'must be the 10-character team id')
+      .optional(),
     APNS_TOPIC: z.string().min(1).optional(),
     APNS_ENDPOINT: httpsEndpoint.optional(),
     FCM_SERVICE_ACCOUNT_FILE: z.string().min(1).optional(),
-    FCM_PROJECT_ID: z.string().regex(/^[a-z0-9-]{4,64}$/).optional(),
+    FCM_PROJECT_ID: z
+      .string()
+      .regex(/^[a-z0-9-]{4,64}$/)
+      .optional(),
     FCM_ENDPOINT: httpsEndpoint.optional(),
     APNS_JWT_REFRESH_MS: z.coerce
       .number()
@@ -84,10 +100,24 @@ export const envSchema = z
       .min(20 * 60_000, 'Apple: refresh the provider token no more than once every 20 minutes')
       .max(55 * 60_000, 'APNs rejects tokens older than 60 minutes: refresh within 55')
       .default(45 * 60_000),
-    VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{87}$/, 'must be the base64url P-256 public key (87 characters)').optional(),
-    VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be the base64url P-256 private key (43 characters)').optional(),
-    VAPID_SUBJECT: z.string().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'must be a mailto: or https: URL').optional(),
-    MAILPUSH_PUSH_TTL_S: z.coerce.number().int().min(0).max(28 * 24 * 3600).default(3600),
+    VAPID_PUBLIC_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{87}$/, 'must be the base64url P-256 public key (87 characters)')
+      .optional(),
+    VAPID_PRIVATE_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/, 'must be the base64url P-256 private key (43 characters)')
+      .optional(),
+    VAPID_SUBJECT: z
+      .string()
+      .regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'must be a mailto: or https: URL')
+      .optional(),
+    MAILPUSH_PUSH_TTL_S: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(28 * 24 * 3600)
+      .default(3600),
     MAILPUSH_PUSH_MAX_IN_FLIGHT: positiveInt.max(10_000).default(200),
     MAILPUSH_DELIVERY_ATTEMPTS: positiveInt.max(50).default(8),
     MAILPUSH_BURST_BUDGET: positiveInt.max(240, 'FCM allows 240 messages per device per minute').default(5),
@@ -109,7 +139,8 @@ export const envSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['MAILPUSH_IMAP_SOCKET_TIMEOUT_MS'],
-        message: 'must exceed MAILPUSH_IMAP_PROBE_AFTER_MS + MAILPUSH_IMAP_PROBE_TIMEOUT_MS (the socket timeout is the backstop behind the probe)',
+        message:
+          'must exceed MAILPUSH_IMAP_PROBE_AFTER_MS + MAILPUSH_IMAP_PROBE_TIMEOUT_MS (the socket timeout is the backstop behind the probe)',
       });
     }
     if (env.MAILPUSH_IMAP_SOCKET_TIMEOUT_MS <= env.MAILPUSH_IMAP_POLL_INTERVAL_MS) {
@@ -120,7 +151,11 @@ export const envSchema = z
       });
     }
     if (env.MAILPUSH_RECONNECT_MAX_MS < env.MAILPUSH_RECONNECT_BASE_MS) {
-      ctx.addIssue({ code: 'custom', path: ['MAILPUSH_RECONNECT_MAX_MS'], message: 'must be at least MAILPUSH_RECONNECT_BASE_MS' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MAILPUSH_RECONNECT_MAX_MS'],
+        message: 'must be at least MAILPUSH_RECONNECT_BASE_MS',
+      });
     }
     const vapid = [env.VAPID_PUBLIC_KEY, env.VAPID_PRIVATE_KEY, env.VAPID_SUBJECT];
     if (vapid.some(Boolean) && !vapid.every(Boolean)) {
@@ -135,4 +170,8 @@ export const envSchema = z
 export type Env = z.output<typeof envSchema>;
 
 /** Variables whose values must never be printed. */
-export const SECRET_ENV_KEYS: ReadonlySet<keyof Env> = new Set(['MAILPUSH_MASTER_KEY', 'MAILPUSH_ADMIN_TOKEN', 'VAPID_PRIVATE_KEY']);
+export const SECRET_ENV_KEYS: ReadonlySet<keyof Env> = new Set([
+  'MAILPUSH_MASTER_KEY',
+  'MAILPUSH_ADMIN_TOKEN',
+  'VAPID_PRIVATE_KEY',
+]);

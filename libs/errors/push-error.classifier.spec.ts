@@ -3,7 +3,13 @@ import { describe, it } from 'node:test';
 import { FirebaseAppError } from 'firebase-admin/app';
 import { FirebaseMessagingError } from 'firebase-admin/messaging';
 import { ErrorClass } from './error-class';
-import { HOST_NOT_ALLOWED_CODE, classifyApnsFailure, classifyFcmError, classifyWebPushError, parseRetryAfter } from './push-error.classifier';
+import {
+  HOST_NOT_ALLOWED_CODE,
+  classifyApnsFailure,
+  classifyFcmError,
+  classifyWebPushError,
+  parseRetryAfter,
+} from './push-error.classifier';
 
 const apns = (status: number, reason: string) => classifyApnsFailure({ status, response: { reason } });
 
@@ -267,11 +273,19 @@ describe('parseRetryAfter', () => {
 describe('classifyWebPushError', () => {
   /** web-push's WebPushError: statusCode, headers, body (which may echo the endpoint: never read). */
   const webPushError = (statusCode: number, headers: Record<string, string> = {}) =>
-    Object.assign(new Error('Received unexpected response code'), { statusCode, headers, body: 'https://push.example/secret-endpoint' });
+    Object.assign(new Error('Received unexpected response code'), {
+      statusCode,
+      headers,
+      body: 'https://push.example/secret-endpoint',
+    });
 
   it('prunes on 404 and 410 only', () => {
     assert.deepEqual(classifyWebPushError(webPushError(410)), {
-      classified: { errorClass: ErrorClass.Permanent, code: 'subscription_gone', message: 'Web Push: the subscription no longer exists (HTTP 410)' },
+      classified: {
+        errorClass: ErrorClass.Permanent,
+        code: 'subscription_gone',
+        message: 'Web Push: the subscription no longer exists (HTTP 410)',
+      },
       deadToken: true,
     });
     assert.equal(classifyWebPushError(webPushError(404)).deadToken, true);
@@ -294,7 +308,10 @@ describe('classifyWebPushError', () => {
     assert.equal(classifyWebPushError(webPushError(403)).classified.code, 'vapid_key_mismatch');
     assert.equal(classifyWebPushError(webPushError(413)).classified.code, 'payload_too_large');
     const guard = classifyWebPushError(Object.assign(new Error('private'), { code: HOST_NOT_ALLOWED_CODE }));
-    assert.deepEqual([guard.classified.errorClass, guard.classified.code, guard.deadToken], [ErrorClass.Permanent, 'host_not_allowed', false]);
+    assert.deepEqual(
+      [guard.classified.errorClass, guard.classified.code, guard.deadToken],
+      [ErrorClass.Permanent, 'host_not_allowed', false],
+    );
     assert.ok(!JSON.stringify(classifyWebPushError(webPushError(400))).includes('secret-endpoint'));
   });
 });

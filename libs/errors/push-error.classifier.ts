@@ -312,7 +312,9 @@ export const HOST_NOT_ALLOWED_CODE = 'EHOSTNOTALLOWED';
  * push services may echo the endpoint.
  */
 export function classifyWebPushError(err: unknown): PushErrorClassification {
-  const status = toStatus(typeof err === 'object' && err !== null ? (err as Record<string, unknown>).statusCode : undefined);
+  const status = toStatus(
+    typeof err === 'object' && err !== null ? (err as Record<string, unknown>).statusCode : undefined,
+  );
   const retryAfterMs = parseRetryAfter(headerValue(objectProp(err, 'headers'), 'retry-after'));
   if (status !== undefined) {
     const label = `HTTP ${status}`;
@@ -327,23 +329,51 @@ export function classifyWebPushError(err: unknown): PushErrorClassification {
       };
     }
     if (status === 429) {
-      return notDead({ errorClass: ErrorClass.RateLimited, code: 'too_many_requests', message: `Web Push service asked to slow down (${label})`, retryAfterMs });
+      return notDead({
+        errorClass: ErrorClass.RateLimited,
+        code: 'too_many_requests',
+        message: `Web Push service asked to slow down (${label})`,
+        retryAfterMs,
+      });
     }
-    if (status >= 500 || status === 408) return transient(`http_${status}`, `Web Push service temporary failure (${label})`, retryAfterMs);
+    if (status >= 500 || status === 408)
+      return transient(`http_${status}`, `Web Push service temporary failure (${label})`, retryAfterMs);
     if (status === 401) {
-      return notDead({ errorClass: ErrorClass.Auth, code: 'vapid_rejected', message: `Web Push service rejected the VAPID credentials (${label})` });
+      return notDead({
+        errorClass: ErrorClass.Auth,
+        code: 'vapid_rejected',
+        message: `Web Push service rejected the VAPID credentials (${label})`,
+      });
     }
     if (status === 403) {
       // The subscription was made with another application server key: no retry helps, the
       // subscription itself may still be fine for the app that made it.
-      return notDead({ errorClass: ErrorClass.Permanent, code: 'vapid_key_mismatch', message: `Web Push service refused our VAPID key for this subscription (${label})` });
+      return notDead({
+        errorClass: ErrorClass.Permanent,
+        code: 'vapid_key_mismatch',
+        message: `Web Push service refused our VAPID key for this subscription (${label})`,
+      });
     }
-    if (status === 413) return notDead({ errorClass: ErrorClass.Permanent, code: 'payload_too_large', message: `Web Push payload too large (${label})` });
-    if (status >= 400) return notDead({ errorClass: ErrorClass.Permanent, code: `http_${status}`, message: `Web Push service rejected the message (${label})` });
+    if (status === 413)
+      return notDead({
+        errorClass: ErrorClass.Permanent,
+        code: 'payload_too_large',
+        message: `Web Push payload too large (${label})`,
+      });
+    if (status >= 400)
+      return notDead({
+        errorClass: ErrorClass.Permanent,
+        code: `http_${status}`,
+        message: `Web Push service rejected the message (${label})`,
+      });
     return transient(`http_${status}`, `Web Push service unexpected answer (${label})`, retryAfterMs);
   }
   if (errorCodes(err).includes(HOST_NOT_ALLOWED_CODE)) {
-    return notDead({ errorClass: ErrorClass.Permanent, code: 'host_not_allowed', message: 'Web Push endpoint is on a private or reserved network' });
+    return notDead({
+      errorClass: ErrorClass.Permanent,
+      code: 'host_not_allowed',
+      message: 'Web Push endpoint is on a private or reserved network',
+    });
   }
   if (isNetworkError(err)) return transient(networkCode(err), 'Web Push service could not be reached', undefined);
   // web-push reports its own socket timeout as a bare Error: retry, the attempts are bounded.

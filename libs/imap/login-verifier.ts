@@ -34,7 +34,11 @@ export async function verifyImapLogin(
     if (!status || status.uidValidity === undefined || status.uidNext === undefined) {
       return {
         ok: false,
-        error: { errorClass: ErrorClass.Permanent, code: 'unsupported_server', message: 'The server did not report UIDVALIDITY/UIDNEXT for INBOX' },
+        error: {
+          errorClass: ErrorClass.Permanent,
+          code: 'unsupported_server',
+          message: 'The server did not report UIDVALIDITY/UIDNEXT for INBOX',
+        },
       };
     }
     return { ok: true, cursor: { uidValidity: Number(status.uidValidity), lastUid: Math.max(0, status.uidNext - 1) } };

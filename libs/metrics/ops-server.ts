@@ -5,7 +5,11 @@ import { metricsRegistry } from './metrics';
  * Worker and dispatcher have no API: this tiny server gives them `/healthz` and `/metrics` for
  * Kubernetes probes and Prometheus. Port 0 disables it.
  */
-export async function startOpsServer(port: number, host: string, ready: () => Promise<boolean>): Promise<Server | undefined> {
+export async function startOpsServer(
+  port: number,
+  host: string,
+  ready: () => Promise<boolean>,
+): Promise<Server | undefined> {
   if (port === 0) return undefined;
   const server = createServer((req, res) => {
     void (async () => {
@@ -13,11 +17,15 @@ export async function startOpsServer(port: number, host: string, ready: () => Pr
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       } else if (req.url === '/readyz') {
         const ok = await ready().catch(() => false);
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(ok ? '{"status":"ready"}' : '{"status":"not_ready"}');
+        res
+          .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+          .end(ok ? '{"status":"ready"}' : '{"status":"not_ready"}');
       } else if (req.url === '/metrics') {
         res.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(await metricsRegistry.metrics());
       } else {
-        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"Not found"}}');
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"not_found","message":"Not found"}}');
       }
     })();
   });

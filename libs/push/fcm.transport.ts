@@ -127,9 +127,15 @@ export class FcmTransport {
         message: 'FCM registration token is empty or contains whitespace',
       };
     }
-    const fitted = fitNotification(n, FCM_MAX_PAYLOAD_BYTES, (c) => Buffer.byteLength(JSON.stringify(this.wireContent(c)), 'utf8'));
+    const fitted = fitNotification(n, FCM_MAX_PAYLOAD_BYTES, (c) =>
+      Buffer.byteLength(JSON.stringify(this.wireContent(c)), 'utf8'),
+    );
     if (!fitted) {
-      return { status: 'rejected', code: 'payload_too_large', message: `FCM payload exceeds ${FCM_MAX_PAYLOAD_BYTES} bytes` };
+      return {
+        status: 'rejected',
+        code: 'payload_too_large',
+        message: `FCM payload exceeds ${FCM_MAX_PAYLOAD_BYTES} bytes`,
+      };
     }
     const message: Message = { token, ...this.content(fitted) };
     try {
@@ -146,7 +152,9 @@ export class FcmTransport {
   }
 
   /** The message without its target, as firebase-admin hands it to FCM (camelCase in, protobuf JSON out). */
-  private content(n: PushNotification): Omit<Message, 'token' | 'topic' | 'condition'> & { android: { notification: AndroidNotification } } {
+  private content(
+    n: PushNotification,
+  ): Omit<Message, 'token' | 'topic' | 'condition'> & { android: { notification: AndroidNotification } } {
     const notification: AndroidNotification = { tag: n.collapseKey };
     if (n.bodyLocKey) notification.bodyLocKey = n.bodyLocKey;
     if (n.bodyLocArgs) notification.bodyLocArgs = n.bodyLocArgs;
@@ -195,8 +203,10 @@ export class FcmTransport {
 function disableInternalRetries(messaging: Messaging): void {
   const handler = (messaging as unknown as { messagingRequestHandler?: unknown }).messagingRequestHandler;
   for (const clientName of ['httpClient', 'http2Client']) {
-    const client = typeof handler === 'object' && handler !== null ? (handler as Record<string, unknown>)[clientName] : undefined;
+    const client =
+      typeof handler === 'object' && handler !== null ? (handler as Record<string, unknown>)[clientName] : undefined;
     const retry = typeof client === 'object' && client !== null ? (client as Record<string, unknown>).retry : undefined;
-    if (typeof retry === 'object' && retry !== null && 'maxRetries' in retry) (retry as { maxRetries: number }).maxRetries = 0;
+    if (typeof retry === 'object' && retry !== null && 'maxRetries' in retry)
+      (retry as { maxRetries: number }).maxRetries = 0;
   }
 }

@@ -3,7 +3,14 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config';
 import { CredentialCipher } from './credential-cipher';
 import { newId } from './ids';
-import type { Account, AccountOptions, AccountStatus, AccountStatusUpdate, ImapEndpoint, MailboxCursor } from './models';
+import type {
+  Account,
+  AccountOptions,
+  AccountStatus,
+  AccountStatusUpdate,
+  ImapEndpoint,
+  MailboxCursor,
+} from './models';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
 
@@ -121,7 +128,10 @@ export class AccountRepository {
         createdAt: account.createdAt,
         [CREDENTIALS_FIELD]: sealed,
       })
-      .hset(RedisKeys.cursor(id), { uidValidity: String(initialCursor.uidValidity), lastUid: String(initialCursor.lastUid) })
+      .hset(RedisKeys.cursor(id), {
+        uidValidity: String(initialCursor.uidValidity),
+        lastUid: String(initialCursor.lastUid),
+      })
       .sadd(RedisKeys.userAccounts(userId), id)
       .sadd(RedisKeys.allAccounts(), id)
       .publish(RedisKeys.accountsChannel(), id)
@@ -149,24 +159,49 @@ export class AccountRepository {
   }
 
   async credentials(accountId: string): Promise<AccountCredentials | null> {
-    const [username, sealed, version] = await this.redis.hmget(RedisKeys.account(accountId), 'username', CREDENTIALS_FIELD, 'credentialsVersion');
+    const [username, sealed, version] = await this.redis.hmget(
+      RedisKeys.account(accountId),
+      'username',
+      CREDENTIALS_FIELD,
+      'credentialsVersion',
+    );
     if (!username || !sealed) return null;
     const { password } = JSON.parse(this.cipher.open(sealed, accountId)) as { password: string };
     return { username, password, version: Number(version ?? '0') };
   }
 
   /** New credentials (already verified against the server): workers reconnect with them. */
-  async replaceCredentials(userId: string, accountId: string, username: string, password: string): Promise<Account | null> {
+  async replaceCredentials(
+    userId: string,
+    accountId: string,
+    username: string,
+    password: string,
+  ): Promise<Account | null> {
     if (!(await this.findForUser(userId, accountId))) return null;
     const sealed = this.cipher.seal(JSON.stringify({ password }), accountId);
-    await this.redis.eval(REPLACE_CREDENTIALS, 2, RedisKeys.account(accountId), RedisKeys.accountsChannel(), username, sealed, accountId);
+    await this.redis.eval(
+      REPLACE_CREDENTIALS,
+      2,
+      RedisKeys.account(accountId),
+      RedisKeys.accountsChannel(),
+      username,
+      sealed,
+      accountId,
+    );
     return this.find(accountId);
   }
 
   /** `disabled` is the person's choice: no worker holds the account until it is enabled again. */
   async setEnabled(userId: string, accountId: string, enabled: boolean): Promise<Account | null> {
     if (!(await this.findForUser(userId, accountId))) return null;
-    await this.redis.eval(SET_ENABLED, 2, RedisKeys.account(accountId), RedisKeys.accountsChannel(), enabled ? 'enable' : 'disable', accountId);
+    await this.redis.eval(
+      SET_ENABLED,
+      2,
+      RedisKeys.account(accountId),
+      RedisKeys.accountsChannel(),
+      enabled ? 'enable' : 'disable',
+      accountId,
+    );
     return this.find(accountId);
   }
 

@@ -5,7 +5,13 @@ import type { MailboxCursor, PendingSummary } from './models';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
 
-const SUMMARY_FIELDS = ['summaryUidValidity', 'summaryFirstUid', 'summaryLastUid', 'summaryCount', 'summaryCoversUpTo'] as const;
+const SUMMARY_FIELDS = [
+  'summaryUidValidity',
+  'summaryFirstUid',
+  'summaryLastUid',
+  'summaryCount',
+  'summaryCoversUpTo',
+] as const;
 
 /**
  * Moves the cursor only while the caller still holds the lease, and only forward within a
@@ -37,11 +43,23 @@ export class CursorRepository {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   async get(accountId: string): Promise<MailboxCursor | null> {
-    const [uidValidity, lastUid, ...summary] = await this.redis.hmget(RedisKeys.cursor(accountId), 'uidValidity', 'lastUid', ...SUMMARY_FIELDS);
+    const [uidValidity, lastUid, ...summary] = await this.redis.hmget(
+      RedisKeys.cursor(accountId),
+      'uidValidity',
+      'lastUid',
+      ...SUMMARY_FIELDS,
+    );
     if (uidValidity === null || lastUid === null) return null;
     const cursor: MailboxCursor = { uidValidity: Number(uidValidity), lastUid: Number(lastUid) };
     const [sv, first, last, count, upTo] = summary.map(Number);
-    if (summary.every((v) => v !== null) && sv !== undefined && first !== undefined && last !== undefined && count !== undefined && upTo !== undefined) {
+    if (
+      summary.every((v) => v !== null) &&
+      sv !== undefined &&
+      first !== undefined &&
+      last !== undefined &&
+      count !== undefined &&
+      upTo !== undefined
+    ) {
       cursor.pendingSummary = { uidValidity: sv, firstUid: first, lastUid: last, count, coversUpTo: upTo };
     }
     return cursor;

@@ -9,7 +9,24 @@ import { UserRepository } from './user.repository';
 
 @Global()
 @Module({
-  providers: [redisProvider, RedisLifecycle, UserRepository, DeviceRepository, AccountRepository, CursorRepository, LeaseRepository, WorkerMembership],
-  exports: [REDIS, UserRepository, DeviceRepository, AccountRepository, CursorRepository, LeaseRepository, WorkerMembership],
+  providers: [
+    redisProvider,
+    RedisLifecycle,
+    UserRepository,
+    DeviceRepository,
+    AccountRepository,
+    CursorRepository,
+    LeaseRepository,
+    WorkerMembership,
+  ],
+  exports: [
+    REDIS,
+    UserRepository,
+    DeviceRepository,
+    AccountRepository,
+    CursorRepository,
+    LeaseRepository,
+    WorkerMembership,
+  ],
 })
 export class StoreModule {}

@@ -79,23 +79,38 @@ describe('REST API on real Redis and Dovecot', { timeout: 120_000 }, () => {
     const bad = await alice.request('POST', '/v1/devices', undefined, '{"platform":');
     assert.equal(bad.status, 400);
     assert.equal((bad.body as { error: { code: string } }).error.code, 'invalid_request');
-    const huge = await alice.request('POST', '/v1/devices', undefined, JSON.stringify({ platform: 'android', token: 'x'.repeat(100_000) }));
+    const huge = await alice.request(
+      'POST',
+      '/v1/devices',
+      undefined,
+      JSON.stringify({ platform: 'android', token: 'x'.repeat(100_000) }),
+    );
     assert.equal(huge.status, 413);
     const unknown = await alice.get('/v1/nothing-here');
     assert.equal(unknown.status, 404);
   });
 
   it('validates devices and does not duplicate a re-registered token', async () => {
-    const wrong = await alice.post<{ error: { code: string; message: string } }>('/v1/devices', { platform: 'ios', token: 'nothex' });
+    const wrong = await alice.post<{ error: { code: string; message: string } }>('/v1/devices', {
+      platform: 'ios',
+      token: 'nothex',
+    });
     assert.equal(wrong.status, 400);
     assert.match(wrong.body.error.message, /token/);
     assert.equal((await alice.post('/v1/devices', { platform: 'blackberry', token: 'x' })).status, 400);
-    assert.equal((await alice.post('/v1/devices', { platform: 'android', token: makeFcmToken(), extra: 1 })).status, 400);
+    assert.equal(
+      (await alice.post('/v1/devices', { platform: 'android', token: makeFcmToken(), extra: 1 })).status,
+      400,
+    );
 
     const token = makeApnsToken();
     const first = await alice.post<{ id: string }>('/v1/devices', { platform: 'ios', token, environment: 'sandbox' });
     assert.equal(first.status, 201);
-    const again = await alice.post<{ id: string }>('/v1/devices', { platform: 'ios', token: token.toUpperCase(), environment: 'sandbox' });
+    const again = await alice.post<{ id: string }>('/v1/devices', {
+      platform: 'ios',
+      token: token.toUpperCase(),
+      environment: 'sandbox',
+    });
     assert.equal(again.status, 200);
     assert.equal(again.body.id, first.body.id);
     const list = await alice.get<{ devices: { id: string; tokenSuffix: string }[] }>('/v1/devices');
@@ -109,7 +124,10 @@ describe('REST API on real Redis and Dovecot', { timeout: 120_000 }, () => {
 
   it('refuses a wrong password with 422 auth_failed and stores nothing', async () => {
     const before = await raw.keys('mp:account:*');
-    const res = await alice.post<{ error: { code: string; message: string } }>('/v1/accounts', accountBody({ auth: { type: 'password', username: 'alice', password: 'wrong' } }));
+    const res = await alice.post<{ error: { code: string; message: string } }>(
+      '/v1/accounts',
+      accountBody({ auth: { type: 'password', username: 'alice', password: 'wrong' } }),
+    );
     assert.equal(res.status, 422);
     assert.equal(res.body.error.code, 'auth_failed');
     assert.ok(!res.body.error.message.includes('wrong'));
@@ -118,10 +136,16 @@ describe('REST API on real Redis and Dovecot', { timeout: 120_000 }, () => {
 
   it('reports connection and TLS failures with distinct codes', async () => {
     const closedPort = await freePort();
-    const refused = await alice.post<{ error: { code: string } }>('/v1/accounts', accountBody({ imap: { host: '127.0.0.1', port: closedPort, tls: true } }));
+    const refused = await alice.post<{ error: { code: string } }>(
+      '/v1/accounts',
+      accountBody({ imap: { host: '127.0.0.1', port: closedPort, tls: true } }),
+    );
     assert.equal(refused.status, 422);
     assert.equal(refused.body.error.code, 'connect_failed');
-    const tls = await alice.post<{ error: { code: string } }>('/v1/accounts', accountBody({ imap: { host: '127.0.0.1', port: dovecot.plainPort, tls: true } }));
+    const tls = await alice.post<{ error: { code: string } }>(
+      '/v1/accounts',
+      accountBody({ imap: { host: '127.0.0.1', port: dovecot.plainPort, tls: true } }),
+    );
     assert.equal(tls.status, 422);
     assert.equal(tls.body.error.code, 'tls_failed');
   });
@@ -140,7 +164,14 @@ describe('REST API on real Redis and Dovecot', { timeout: 120_000 }, () => {
 
     const stored = await raw.hgetall(`mp:account:${id}`);
     assert.ok(stored.credentials?.startsWith('v1.'));
-    const everything = JSON.stringify(await Promise.all((await raw.keys('mp:*')).map(async (k) => [k, await raw.type(k) === 'hash' ? await raw.hgetall(k) : await raw.type(k)])));
+    const everything = JSON.stringify(
+      await Promise.all(
+        (await raw.keys('mp:*')).map(async (k) => [
+          k,
+          (await raw.type(k)) === 'hash' ? await raw.hgetall(k) : await raw.type(k),
+        ]),
+      ),
+    );
     assert.ok(!everything.includes(password), 'the password is stored only encrypted');
     assert.ok(await raw.exists(`mp:cursor:${id}`), 'the starting cursor is recorded at link time');
 

@@ -33,12 +33,22 @@ async function main(): Promise<void> {
     for (let i = 0; i < count; i += 1) {
       const msg = makeMessage({ subject: `latency ${i}` });
       const { deliveredAt } = await p.dovecot.deliver(LOGIN.user, msg);
-      const [apnsReq, fcmReq] = await eventually(() => {
-        const a = p.apns.delivered().find((r) => (r.payload as { aps?: { alert?: { body?: string } } }).aps?.alert?.body === msg.subject);
-        const f = p.fcm.delivered().find((r) => (r.message as { notification?: { body?: string } } | undefined)?.notification?.body === msg.subject);
-        assert.ok(a && f, `message ${i} not pushed yet`);
-        return [a, f] as const;
-      }, { timeoutMs: 30_000 });
+      const [apnsReq, fcmReq] = await eventually(
+        () => {
+          const a = p.apns
+            .delivered()
+            .find((r) => (r.payload as { aps?: { alert?: { body?: string } } }).aps?.alert?.body === msg.subject);
+          const f = p.fcm
+            .delivered()
+            .find(
+              (r) =>
+                (r.message as { notification?: { body?: string } } | undefined)?.notification?.body === msg.subject,
+            );
+          assert.ok(a && f, `message ${i} not pushed yet`);
+          return [a, f] as const;
+        },
+        { timeoutMs: 30_000 },
+      );
       apnsMs.push(apnsReq.receivedAt - deliveredAt);
       fcmMs.push(fcmReq.receivedAt - deliveredAt);
       if ((i + 1) % 10 === 0) process.stdout.write(`  ${i + 1}/${count}\n`);
@@ -53,7 +63,9 @@ async function main(): Promise<void> {
     process.stdout.write('\ndovecot-lda delivery → push request received by the fake\n');
     report('APNs', apnsMs);
     report('FCM', fcmMs);
-    process.stdout.write(`duplicates: APNs ${p.apns.delivered().length - count}, FCM ${p.fcm.delivered().length - count}\n`);
+    process.stdout.write(
+      `duplicates: APNs ${p.apns.delivered().length - count}, FCM ${p.fcm.delivered().length - count}\n`,
+    );
   } finally {
     await p.stop();
   }

@@ -36,7 +36,10 @@ describe('pipeline end to end', { timeout: 180_000 }, () => {
   });
 
   it('notifies both phones once, with sender and subject, when a message arrives', async () => {
-    await p.dovecot.deliver('alice', makeMessage({ from: 'Ada Lovelace <ada@example.com>', subject: 'Analytical engine ✓' }));
+    await p.dovecot.deliver(
+      'alice',
+      makeMessage({ from: 'Ada Lovelace <ada@example.com>', subject: 'Analytical engine ✓' }),
+    );
     await eventually(() => {
       assert.equal(apnsFor(iosToken).length, 1);
       assert.equal(fcmFor(androidToken).length, 1);
@@ -74,7 +77,11 @@ describe('pipeline end to end', { timeout: 180_000 }, () => {
   it('removes an iPhone whose token APNs declares unregistered, and only that one', async () => {
     const deadToken = makeApnsToken();
     p.apns.markUnregistered(deadToken);
-    const dead = await user.post<{ id: string }>('/v1/devices', { platform: 'ios', token: deadToken, environment: 'production' });
+    const dead = await user.post<{ id: string }>('/v1/devices', {
+      platform: 'ios',
+      token: deadToken,
+      environment: 'production',
+    });
     assert.equal(dead.status, 201);
     await p.dovecot.deliver('alice', makeMessage({ subject: 'Prune me' }));
     await eventually(async () => {

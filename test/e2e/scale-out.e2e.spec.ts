@@ -20,9 +20,15 @@ describe('scale-out and failover', { timeout: 180_000 }, () => {
   const workers = new Map<string, RoleProcess>();
   const accountIds: string[] = [];
 
-  const startWorker = (id: string) => workers.set(id, RoleProcess.start('worker', { ...p.env, MAILPUSH_WORKER_ID: id }));
-  const holders = async () => Promise.all(accountIds.map(async (id) => (await raw.get(`mp:lease:${id}`))?.split('#')[0]));
-  const pushedSubjects = () => p.apns.delivered().filter((r) => iosTokens.has(r.token)).map((r) => (r.payload as { aps: { alert: { body: string } } }).aps.alert.body);
+  const startWorker = (id: string) =>
+    workers.set(id, RoleProcess.start('worker', { ...p.env, MAILPUSH_WORKER_ID: id }));
+  const holders = async () =>
+    Promise.all(accountIds.map(async (id) => (await raw.get(`mp:lease:${id}`))?.split('#')[0]));
+  const pushedSubjects = () =>
+    p.apns
+      .delivered()
+      .filter((r) => iosTokens.has(r.token))
+      .map((r) => (r.payload as { aps: { alert: { body: string } } }).aps.alert.body);
 
   async function deliverRound(tag: string): Promise<string[]> {
     const subjects = MAILBOXES.map((m) => `${tag} for ${m.user}`);
@@ -31,10 +37,13 @@ describe('scale-out and failover', { timeout: 180_000 }, () => {
   }
 
   async function assertDeliveredOnce(subjects: string[]): Promise<void> {
-    await eventually(() => {
-      const pushed = pushedSubjects();
-      for (const s of subjects) assert.ok(pushed.includes(s), `not pushed yet: ${s}`);
-    }, { timeoutMs: 45_000 });
+    await eventually(
+      () => {
+        const pushed = pushedSubjects();
+        for (const s of subjects) assert.ok(pushed.includes(s), `not pushed yet: ${s}`);
+      },
+      { timeoutMs: 45_000 },
+    );
     await p.quiescent();
     const pushed = pushedSubjects();
     for (const s of subjects) assert.equal(pushed.filter((x) => x === s).length, 1, `pushed more than once: ${s}`);
@@ -62,13 +71,21 @@ describe('scale-out and failover', { timeout: 180_000 }, () => {
 
   it('spreads accounts over two workers by their ranking, one connection each', async () => {
     startWorker('w2');
+    await eventually(
+      async () => {
+        const expected = accountIds.map((id) => rankedOwner(id, ['w1', 'w2']));
+        assert.deepEqual(await holders(), expected);
+      },
+      { timeoutMs: 30_000 },
+    );
     await eventually(async () => {
-      const expected = accountIds.map((id) => rankedOwner(id, ['w1', 'w2']));
-      assert.deepEqual(await holders(), expected);
-    }, { timeoutMs: 30_000 });
-    await eventually(async () => {
-      const statuses = await Promise.all(accountIds.map(async (id, i) => (await people[i]!.get<{ status: string }>(`/v1/accounts/${id}`)).body.status));
-      assert.deepEqual(statuses, accountIds.map(() => 'idle'));
+      const statuses = await Promise.all(
+        accountIds.map(async (id, i) => (await people[i]!.get<{ status: string }>(`/v1/accounts/${id}`)).body.status),
+      );
+      assert.deepEqual(
+        statuses,
+        accountIds.map(() => 'idle'),
+      );
     });
     await assertDeliveredOnce(await deliverRound('round 1'));
   });
@@ -76,15 +93,28 @@ describe('scale-out and failover', { timeout: 180_000 }, () => {
   it('moves a killed worker’s accounts to the survivor; mail sent meanwhile arrives once', async () => {
     await workers.get('w1')!.kill();
     const subjects = await deliverRound('round 2');
-    await eventually(async () => assert.deepEqual(await holders(), accountIds.map(() => 'w2')), { timeoutMs: 30_000 });
+    await eventually(
+      async () =>
+        assert.deepEqual(
+          await holders(),
+          accountIds.map(() => 'w2'),
+        ),
+      { timeoutMs: 30_000 },
+    );
     await assertDeliveredOnce(subjects);
   });
 
   it('gives accounts back when the worker returns', async () => {
     startWorker('w1');
-    await eventually(async () => {
-      assert.deepEqual(await holders(), accountIds.map((id) => rankedOwner(id, ['w1', 'w2'])));
-    }, { timeoutMs: 30_000 });
+    await eventually(
+      async () => {
+        assert.deepEqual(
+          await holders(),
+          accountIds.map((id) => rankedOwner(id, ['w1', 'w2'])),
+        );
+      },
+      { timeoutMs: 30_000 },
+    );
     await assertDeliveredOnce(await deliverRound('round 3'));
     assert.equal(pushedSubjects().length, 3 * MAILBOXES.length);
   });

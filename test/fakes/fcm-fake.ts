@@ -575,7 +575,9 @@ export async function startFcmFake(opts: FcmFakeOptions): Promise<FcmFake> {
   function success(validateOnly: boolean): Answer {
     // Dry runs answer with this fixed name on the real service too.
     // Real ids look like `0:1700000000000000%31bd1c9631bd1c96`; a counter keeps them unique cheaply.
-    const id = validateOnly ? 'fake_message_id' : `0:${Date.now()}${String(++messageCounter).padStart(6, '0')}%${idSuffix}`;
+    const id = validateOnly
+      ? 'fake_message_id'
+      : `0:${Date.now()}${String(++messageCounter).padStart(6, '0')}%${idSuffix}`;
     const name = `projects/${opts.projectId}/messages/${id}`;
     return { status: 200, body: { name }, name };
   }

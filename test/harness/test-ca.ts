@@ -37,7 +37,20 @@ export function testCa(dir: string = process.env.MAILPUSH_TEST_CA_DIR ?? DEFAULT
   if (!existsSync(caCertPath) || !existsSync(caKeyPath)) {
     openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', caKeyPath], dir);
     openssl(
-      ['req', '-x509', '-new', '-key', caKeyPath, '-sha256', '-days', '30', '-subj', '/CN=mailpush test CA', '-out', caCertPath],
+      [
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        caKeyPath,
+        '-sha256',
+        '-days',
+        '30',
+        '-subj',
+        '/CN=mailpush test CA',
+        '-out',
+        caCertPath,
+      ],
       dir,
     );
   }
@@ -69,7 +82,24 @@ export function issueServerCert(names: string[] = ['localhost', '127.0.0.1'], ca
     openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', keyPath], ca.dir);
     openssl(['req', '-new', '-key', keyPath, '-subj', `/CN=${names[0]}`, '-out', csrPath], ca.dir);
     openssl(
-      ['x509', '-req', '-in', csrPath, '-CA', ca.caCertPath, '-CAkey', ca.caKeyPath, '-CAcreateserial', '-days', '30', '-sha256', '-extfile', extPath, '-out', certPath],
+      [
+        'x509',
+        '-req',
+        '-in',
+        csrPath,
+        '-CA',
+        ca.caCertPath,
+        '-CAkey',
+        ca.caKeyPath,
+        '-CAcreateserial',
+        '-days',
+        '30',
+        '-sha256',
+        '-extfile',
+        extPath,
+        '-out',
+        certPath,
+      ],
       ca.dir,
     );
   }

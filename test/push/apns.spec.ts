@@ -69,7 +69,11 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
   const transports: ApnsTransport[] = [];
   const tokenStore = (c: ApnsConfig, backend: ApnsTokenBackend, now?: () => number): ApnsTokenStore =>
     new ApnsTokenStore({ keyPem: c.keyPem, keyId: c.keyId, teamId: c.teamId, refreshMs: c.jwtRefreshMs, backend, now });
-  const transport = (overrides: Partial<ApnsConfig> = {}, tokens?: ApnsTokenStore, ttlSeconds = 3600): ApnsTransport => {
+  const transport = (
+    overrides: Partial<ApnsConfig> = {},
+    tokens?: ApnsTokenStore,
+    ttlSeconds = 3600,
+  ): ApnsTransport => {
     const c = { ...config, ...overrides };
     const t = new ApnsTransport(c, { tokens: tokens ?? tokenStore(c, new MemoryApnsTokenBackend()), ttlSeconds });
     transports.push(t);
@@ -79,7 +83,14 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
 
   before(async () => {
     fake = await startApnsFake({ teamId: TEAM_ID, keyId: KEY_ID, publicKeyPem: p8.publicKeyPem, topic: TOPIC });
-    config = { keyPem: p8.keyPem, keyId: KEY_ID, teamId: TEAM_ID, topic: TOPIC, endpoint: fake.endpoint, jwtRefreshMs: 45 * 60_000 };
+    config = {
+      keyPem: p8.keyPem,
+      keyId: KEY_ID,
+      teamId: TEAM_ID,
+      topic: TOPIC,
+      endpoint: fake.endpoint,
+      jwtRefreshMs: 45 * 60_000,
+    };
   });
 
   after(async () => {
@@ -209,7 +220,10 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
 
     // A token minted 25 min ago (still valid at APNs, which allows an hour): replaced once.
     let offset = -25 * 60_000;
-    const old = transport({}, tokenStore(config, new MemoryApnsTokenBackend(), () => Date.now() + offset));
+    const old = transport(
+      {},
+      tokenStore(config, new MemoryApnsTokenBackend(), () => Date.now() + offset),
+    );
     const oldToken = newToken();
     assert.equal((await old.send({ token: oldToken, environment: 'sandbox' }, notification())).status, 'delivered');
     offset = 0;
@@ -227,7 +241,11 @@ describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {
     const a = transport({}, tokenStore(config, backend));
     const b = transport({}, tokenStore(config, backend));
     const tokens = Array.from({ length: 10 }, newToken);
-    await Promise.all(tokens.map((token, i) => (i % 2 ? a : b).send({ token, environment: i % 3 ? 'sandbox' : 'production' }, notification())));
+    await Promise.all(
+      tokens.map((token, i) =>
+        (i % 2 ? a : b).send({ token, environment: i % 3 ? 'sandbox' : 'production' }, notification()),
+      ),
+    );
     assert.equal(new Set(tokens.map((t) => requestsFor(t)[0]?.headers['authorization'])).size, 1);
   });
 

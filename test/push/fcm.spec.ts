@@ -90,13 +90,20 @@ describe('FcmTransport against the strict FCM fake (firebase-admin, real TLS)', 
     const fcm = new FcmTransport(config, { ttlSeconds: 600, maxSockets: 4 });
     transports.push(fcm);
     const token = newToken();
-    const result = await fcm.send(token, notification({ title: '', body: 'New mail', bodyLocKey: 'NEW_MAIL', badge: 7 }));
+    const result = await fcm.send(
+      token,
+      notification({ title: '', body: 'New mail', bodyLocKey: 'NEW_MAIL', badge: 7 }),
+    );
     assert.equal(result.status, 'delivered');
     assert.deepEqual(requestsFor(token)[0]?.message, {
       token,
       notification: { body: 'New mail' },
       data: { accountId: 'acc_1', uid: '42' },
-      android: { priority: 'high', ttl: '600s', notification: { tag: 'acc_1.7.42', body_loc_key: 'NEW_MAIL', notification_count: 7 } },
+      android: {
+        priority: 'high',
+        ttl: '600s',
+        notification: { tag: 'acc_1.7.42', body_loc_key: 'NEW_MAIL', notification_count: 7 },
+      },
     });
   });
 
@@ -222,7 +229,10 @@ describe('FcmTransport against the strict FCM fake (firebase-admin, real TLS)', 
       },
     });
     await withAccount.close();
-    assert.throws(() => new FcmTransport({ projectId: PROJECT }, { ttlSeconds: 3600, maxSockets: 1 }), /service account/);
+    assert.throws(
+      () => new FcmTransport({ projectId: PROJECT }, { ttlSeconds: 3600, maxSockets: 1 }),
+      /service account/,
+    );
   });
 });
 

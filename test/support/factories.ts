@@ -9,11 +9,17 @@ export function makeApnsKey(): { keyFile: string; publicKeyPem: string; keyId: s
   const dir = mkdtempSync(join(tmpdir(), 'mailpush-apns-'));
   const keyFile = join(dir, 'AuthKey.p8');
   writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  return { keyFile, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), keyId: 'ABC123DEFG', teamId: 'TEAM123456' };
+  return {
+    keyFile,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    keyId: 'ABC123DEFG',
+    teamId: 'TEAM123456',
+  };
 }
 
 export const makeApnsToken = (): string => randomBytes(32).toString('hex');
-export const makeFcmToken = (): string => `fcm_${randomBytes(24).toString('base64url')}:APA91b${randomBytes(40).toString('base64url')}`;
+export const makeFcmToken = (): string =>
+  `fcm_${randomBytes(24).toString('base64url')}:APA91b${randomBytes(40).toString('base64url')}`;
 export const makeMasterKey = (version = 'v1'): string => `${version}:${randomBytes(32).toString('base64')}`;
 export const makeAdminToken = (): string => randomBytes(24).toString('base64url');
 

@@ -69,7 +69,10 @@ export async function startPipeline(options: {
   };
   for (const role of options.roles ?? ['api', 'worker', 'dispatcher']) startRole(role);
   const admin = new ApiClient(`http://127.0.0.1:${port}`, env.MAILPUSH_ADMIN_TOKEN);
-  await eventually(async () => assert.equal((await admin.get('/readyz')).status, 200), { timeoutMs: 30_000, message: 'api never became ready' });
+  await eventually(async () => assert.equal((await admin.get('/readyz')).status, 200), {
+    timeoutMs: 30_000,
+    message: 'api never became ready',
+  });
   const queueRedis = new Redis(redis.url, { maxRetriesPerRequest: null });
 
   return {
@@ -82,7 +85,9 @@ export async function startPipeline(options: {
     roles,
     startRole,
     async quiescent(timeoutMs = 20_000) {
-      const queues = ['mail-events', 'deliveries'].map((name) => new Queue(name, { connection: queueRedis, prefix: 'mailpush' }));
+      const queues = ['mail-events', 'deliveries'].map(
+        (name) => new Queue(name, { connection: queueRedis, prefix: 'mailpush' }),
+      );
       try {
         await eventually(
           async () => {
@@ -114,7 +119,11 @@ export async function createUser(admin: ApiClient): Promise<ApiClient> {
 }
 
 /** Links a Dovecot user's INBOX through the API and waits until a worker watches it. */
-export async function linkAccount(user: ApiClient, dovecot: DovecotHandle, login: { user: string; password: string }): Promise<string> {
+export async function linkAccount(
+  user: ApiClient,
+  dovecot: DovecotHandle,
+  login: { user: string; password: string },
+): Promise<string> {
   const account = await user.post<{ id: string }>('/v1/accounts', {
     email: `${login.user}@example.test`,
     provider: 'imap',

@@ -39,7 +39,15 @@ describe('web form', { timeout: 90_000 }, () => {
     apiKey = (await admin.post<{ apiKey: string }>('/v1/users', {})).body.apiKey;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage();
   });
@@ -82,7 +90,8 @@ describe('web form', { timeout: 90_000 }, () => {
     await page.waitForSelector('#accounts tbody tr');
     assert.match((await page.textContent('#accounts tbody')) ?? '', /carol@example\.test/);
     assert.equal(await page.inputValue('#password'), '', 'the password field is cleared after linking');
-    if (process.env.MAILPUSH_SCREENSHOT) await page.screenshot({ path: process.env.MAILPUSH_SCREENSHOT, fullPage: true });
+    if (process.env.MAILPUSH_SCREENSHOT)
+      await page.screenshot({ path: process.env.MAILPUSH_SCREENSHOT, fullPage: true });
   });
 
   it('serves the page with a strict content security policy', async () => {

@@ -9,7 +9,9 @@ runRole('all', async () => {
   const dispatcher = await bootstrapDispatcher();
   const worker = await bootstrapWorker();
   const { app, url } = await bootstrapApi();
-  process.stdout.write(`\nmailpush is running (api + worker + dispatcher)\n  Web form:  ${url}/\n  API:       ${url}/v1\n  Health:    ${url}/healthz\n  Ctrl-C to stop.\n\n`);
+  process.stdout.write(
+    `\nmailpush is running (api + worker + dispatcher)\n  Web form:  ${url}/\n  API:       ${url}/v1\n  Health:    ${url}/healthz\n  Ctrl-C to stop.\n\n`,
+  );
   return async () => {
     await app.close();
     await worker.close();

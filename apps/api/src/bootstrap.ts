@@ -11,7 +11,10 @@ const log = createLogger('api');
 const BODY_LIMIT = '32kb';
 
 export async function bootstrapApi(): Promise<{ app: INestApplication; url: string }> {
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { logger: new NestLogger(), bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
+    logger: new NestLogger(),
+    bodyParser: false,
+  });
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.disable('x-powered-by');
   const config = app.get<AppConfig>(APP_CONFIG);

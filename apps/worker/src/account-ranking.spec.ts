@@ -25,7 +25,10 @@ describe('rankedOwner', () => {
     const before = accounts.map((id) => rankedOwner(id, ['w1', 'w2', 'w3']));
     const joined = accounts.map((id) => rankedOwner(id, ['w1', 'w2', 'w3', 'w4']));
     const moved = accounts.filter((_, i) => before[i] !== joined[i]);
-    assert.ok(moved.every((id) => rankedOwner(id, ['w1', 'w2', 'w3', 'w4']) === 'w4'), 'only the newcomer gains accounts');
+    assert.ok(
+      moved.every((id) => rankedOwner(id, ['w1', 'w2', 'w3', 'w4']) === 'w4'),
+      'only the newcomer gains accounts',
+    );
     assert.ok(moved.length > 350 && moved.length < 650, `about a quarter should move, moved ${moved.length}`);
     const left = accounts.map((id) => rankedOwner(id, ['w1', 'w3']));
     accounts.forEach((_, i) => {

@@ -159,7 +159,10 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     if (PARKED.has(account.status)) return;
     const stillOwned = this.owned.has(accountId);
     if (stillOwned && !this.ranksHere(accountId)) {
-      log.info('handing the account over to the worker it ranks to', { accountId, to: rankedOwner(accountId, this.members) });
+      log.info('handing the account over to the worker it ranks to', {
+        accountId,
+        to: rankedOwner(accountId, this.members),
+      });
       await this.release(accountId, true, true);
       await this.redis.publish(RedisKeys.accountsChannel(), accountId);
       return;

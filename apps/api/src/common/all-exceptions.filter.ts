@@ -23,23 +23,42 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
-      if (typeof body === 'object' && body !== null && 'error' in body && typeof (body as { error: unknown }).error === 'object') {
+      if (
+        typeof body === 'object' &&
+        body !== null &&
+        'error' in body &&
+        typeof (body as { error: unknown }).error === 'object'
+      ) {
         res.status(status).json(body);
         return;
       }
       const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
-      res.status(status).json({ error: { code: CODE_BY_STATUS[status] ?? 'error', message: Array.isArray(message) ? message.join('; ') : String(message) } });
+      res
+        .status(status)
+        .json({
+          error: {
+            code: CODE_BY_STATUS[status] ?? 'error',
+            message: Array.isArray(message) ? message.join('; ') : String(message),
+          },
+        });
       return;
     }
     const status = (exception as { status?: unknown; type?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // body-parser errors (malformed JSON, too large, bad charset) carry a status and a type.
       const type = (exception as { type?: unknown }).type;
-      const message = type === 'entity.parse.failed' ? 'The request body is not valid JSON' : type === 'entity.too.large' ? 'The request body is too large' : 'Bad request';
+      const message =
+        type === 'entity.parse.failed'
+          ? 'The request body is not valid JSON'
+          : type === 'entity.too.large'
+            ? 'The request body is too large'
+            : 'Bad request';
       res.status(status).json({ error: { code: CODE_BY_STATUS[status] ?? 'invalid_request', message } });
       return;
     }
     log.error('unhandled error', { err: exception });
-    res.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ error: { code: 'internal_error', message: 'Something went wrong on our side' } });
+    res
+      .status(HttpStatus.INTERNAL_SERVER_ERROR)
+      .json({ error: { code: 'internal_error', message: 'Something went wrong on our side' } });
   }
 }

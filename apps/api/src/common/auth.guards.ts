@@ -1,4 +1,11 @@
-import { type CanActivate, type ExecutionContext, HttpStatus, Inject, Injectable, createParamDecorator } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  HttpStatus,
+  Inject,
+  Injectable,
+  createParamDecorator,
+} from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../../../libs/config';

@@ -18,7 +18,10 @@ export class HealthController {
   @Get('readyz')
   async readyz() {
     const ok = await Promise.race([
-      this.redis.ping().then((r) => r === 'PONG', () => false),
+      this.redis.ping().then(
+        (r) => r === 'PONG',
+        () => false,
+      ),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
     ]);
     if (!ok) throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'not_ready', 'Redis is not reachable');

@@ -2,7 +2,8 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { LINK_PAGE_CSS, LINK_PAGE_HTML, LINK_PAGE_JS } from './link-page';
 
 /** Scripts only from this origin, nothing framed: the page handles passwords. */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 @Controller()
 export class LinkPageController {
