@@ -33,14 +33,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
         return;
       }
       const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
-      res
-        .status(status)
-        .json({
-          error: {
-            code: CODE_BY_STATUS[status] ?? 'error',
-            message: Array.isArray(message) ? message.join('; ') : String(message),
-          },
-        });
+      res.status(status).json({
+        error: {
+          code: CODE_BY_STATUS[status] ?? 'error',
+          message: Array.isArray(message) ? message.join('; ') : String(message),
+        },
+      });
       return;
     }
     const status = (exception as { status?: unknown; type?: unknown }).status;
