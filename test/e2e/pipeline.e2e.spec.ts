@@ -92,4 +92,19 @@ describe('pipeline end to end', { timeout: 180_000 }, () => {
     await eventually(() => assert.equal(apnsFor(iosToken).length, 4));
     assert.equal(p.apns.requests.filter((r) => r.token === deadToken && r.status === 410).length, 1);
   });
+  it('never logs the password, push tokens or message content', () => {
+    const logs = [...p.roles.values()].map((r) => r.logText()).join('\n');
+    assert.ok(logs.includes('"msg":"new mail enqueued"'), 'the roles did log their work');
+    for (const secret of [
+      ALICE.password,
+      iosToken,
+      androidToken,
+      'Analytical engine',
+      'Ada Lovelace',
+      'While you were out',
+      p.env.MAILPUSH_ADMIN_TOKEN!,
+    ]) {
+      assert.ok(!logs.includes(secret), `a log line contains ${secret.slice(0, 12)}…`);
+    }
+  });
 });
