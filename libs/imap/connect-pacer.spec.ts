@@ -1,42 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConnectPacer, type PacerClock } from './connect-pacer';
-
-/** A clock that only moves when told to, firing due timers in order. */
-class FakeClock implements PacerClock {
-  private t = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((x) => x.id !== handle);
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.t = next.at;
-      next.fn();
-      await Promise.resolve();
-    }
-    this.t = end;
-    await Promise.resolve();
-  }
-}
-
-async function settled(): Promise<void> {
-  for (let i = 0; i < 5; i += 1) await Promise.resolve();
-}
+import { ConnectPacer } from './connect-pacer';
+import { FakeClock, settled } from '../../test/support/fake-clock';
 
 describe('ConnectPacer', () => {
   it('turns a stampede into a ramp: a burst of one second, then the rate', async () => {

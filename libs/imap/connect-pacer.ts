@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from './clock';
+
 /**
  * Paces connection attempts through two token buckets: one for the whole worker and one per
  * provider host. After a restart every account wants to connect at once; the buckets turn that
@@ -5,17 +7,7 @@
  * worker's CPU goes into TLS handshakes). Waiters are served first come, first served within a
  * host, round robin across hosts, so one slow host does not hold up the others.
  */
-export interface PacerClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realClock: PacerClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export type PacerClock = Clock;
 
 export interface PacingRates {
   /** Connects per second for the whole worker (bursts of one second's worth). */
@@ -72,7 +64,7 @@ export class ConnectPacer {
 
   constructor(
     private readonly rates: PacingRates,
-    private readonly clock: PacerClock = realClock,
+    private readonly clock: PacerClock = systemClock,
   ) {
     this.worker = new TokenBucket(rates.perWorker, Math.max(1, rates.perWorker), clock.now());
   }

@@ -1,36 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LivenessMonitor, type MonitorClock } from './liveness-monitor';
-
-class FakeClock implements MonitorClock {
-  private t = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((x) => x.id !== handle);
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.t = next.at;
-      next.fn();
-      for (let i = 0; i < 5; i += 1) await Promise.resolve();
-    }
-    this.t = end;
-  }
-}
+import { LivenessMonitor } from './liveness-monitor';
+import { FakeClock } from '../../test/support/fake-clock';
 
 function harness(answer: 'now' | 'never' | 'fail') {
   const clock = new FakeClock();

@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from './clock';
+
 /**
  * Never trusts a quiet socket. Watches the count of bytes received from the server; after
  * `probeAfterMs` without a single byte it sends a probe (NOOP), and if the probe is not answered
@@ -20,17 +22,7 @@ export interface LivenessTarget {
   dead(reason: 'probe_timeout' | 'probe_failed', err?: unknown): void;
 }
 
-export interface MonitorClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realClock: MonitorClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export type MonitorClock = Clock;
 
 /**
  * Silence is sampled this many times per `probeAfterMs`, so a probe goes out between
@@ -49,7 +41,7 @@ export class LivenessMonitor {
   constructor(
     private readonly settings: LivenessSettings,
     private readonly target: LivenessTarget,
-    private readonly clock: MonitorClock = realClock,
+    private readonly clock: MonitorClock = systemClock,
   ) {}
 
   start(): void {

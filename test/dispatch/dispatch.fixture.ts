@@ -12,6 +12,7 @@ import { eventually, freePort, startRedis, type RedisHandle } from '../harness';
 import { ApiClient } from '../support/api-client';
 import { makeAdminToken, makeApnsKey, makeMasterKey } from '../support/factories';
 import { RoleProcess } from '../support/role-process';
+import { waitForQueuesDrained } from '../support/queue-drain';
 
 export const APNS_TOPIC = 'com.example.mailpush';
 export const FCM_PROJECT = 'mailpush-test';
@@ -126,25 +127,7 @@ export async function startDispatchRig(
         events.map((data) => ({ name: JobName.NewMail, data, opts: { jobId: data.messageKey } })),
       );
     },
-    async quiescent(timeoutMs = 20_000) {
-      const queues = [QueueName.MailEvents, QueueName.Deliveries].map(
-        (name) => new Queue(name, { connection: client, prefix: 'mailpush' }),
-      );
-      try {
-        await eventually(
-          async () => {
-            for (const q of queues) {
-              const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-              const pending = Object.values(counts).reduce((a, b) => a + b, 0);
-              assert.equal(pending, 0, `${q.name} not drained: ${JSON.stringify(counts)}`);
-            }
-          },
-          { timeoutMs },
-        );
-      } finally {
-        await Promise.all(queues.map((q) => q.close()));
-      }
-    },
+    quiescent: (timeoutMs = 20_000) => waitForQueuesDrained(client, timeoutMs),
     async stop() {
       await Promise.all([...dispatchers, ...(api ? [api] : [])].map((r) => r.stop()));
       await mailEvents.close();

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startApnsFake, type ApnsFake } from '../fakes/apns-fake';
 import { startFcmFake, type FcmFake } from '../fakes/fcm-fake';
@@ -7,6 +6,7 @@ import { eventually, freePort, startDovecot, startRedis, type DovecotHandle, typ
 import { ApiClient } from './api-client';
 import { makeAdminToken, makeApnsKey, makeMasterKey } from './factories';
 import { RoleProcess, type Role } from './role-process';
+import { waitForQueuesDrained } from './queue-drain';
 
 export const APNS_TOPIC = 'com.example.mailpush';
 export const FCM_PROJECT = 'mailpush-test';
@@ -84,25 +84,7 @@ export async function startPipeline(options: {
     admin,
     roles,
     startRole,
-    async quiescent(timeoutMs = 20_000) {
-      const queues = ['mail-events', 'deliveries'].map(
-        (name) => new Queue(name, { connection: queueRedis, prefix: 'mailpush' }),
-      );
-      try {
-        await eventually(
-          async () => {
-            for (const q of queues) {
-              const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-              const pending = Object.values(counts).reduce((a, b) => a + b, 0);
-              assert.equal(pending, 0, `${q.name} not drained: ${JSON.stringify(counts)}`);
-            }
-          },
-          { timeoutMs },
-        );
-      } finally {
-        await Promise.all(queues.map((q) => q.close()));
-      }
-    },
+    quiescent: (timeoutMs = 20_000) => waitForQueuesDrained(queueRedis, timeoutMs),
     async stop() {
       await Promise.all([...roles.values()].map((r) => r.stop()));
       await queueRedis.quit();
