@@ -61,6 +61,9 @@ async function main(): Promise<void> {
         assert.ok(victim);
         const holedAt = Date.now();
         proxy.blackhole();
+        process.stdout.write(
+          `${login.user}: black hole started; waiting for the worker to notice (default settings: up to ~2.5 min)…\n`,
+        );
         const during = makeMessage({ subject: `${login.user} during the black hole` });
         await p.dovecot.deliver(login.user, during);
         const dead = await eventually(
