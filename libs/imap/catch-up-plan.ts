@@ -11,7 +11,10 @@ export interface NewMessage {
 }
 
 /** What the watcher hands over to be enqueued: messages one by one, or one summary. */
-export type NewMail = { kind: 'messages'; messages: NewMessage[] } | { kind: 'summary'; summary: PendingSummary };
+/** `unseen`: INBOX's unseen count right after the fetch, when the server told us (the app badge). */
+export type NewMail =
+  | { kind: 'messages'; messages: NewMessage[]; unseen?: number }
+  | { kind: 'summary'; summary: PendingSummary; unseen?: number };
 
 export interface CatchUpRow {
   uid: number;

@@ -304,7 +304,7 @@ export class MailboxSession {
         return;
       case 'summary':
         if (!(await this.deps.reserveSummary(plan.summary))) throw new LeaseLost('lease lost');
-        await this.deps.publish({ kind: 'summary', summary: plan.summary });
+        await this.deps.publish({ kind: 'summary', summary: plan.summary, ...(await this.unseenCount()) });
         await this.save({ uidValidity, lastUid: plan.summary.coversUpTo });
         return;
       case 'messages': {
@@ -319,10 +319,24 @@ export class MailboxSession {
           }
         }
         const messages = plan.uids.map((uid) => envelopes.get(uid)).filter((m): m is NewMessage => m !== undefined);
-        await this.deps.publish({ kind: 'messages', messages });
+        await this.deps.publish({ kind: 'messages', messages, ...(await this.unseenCount()) });
         await this.save({ uidValidity, lastUid: plan.coversUpTo });
         return;
       }
+    }
+  }
+
+  /**
+   * INBOX's unseen count for the app badge. STATUS on the selected mailbox is discouraged by
+   * RFC 3501 but answered by the servers we know; one that refuses just gets no badge.
+   */
+  private async unseenCount(): Promise<{ unseen?: number }> {
+    try {
+      const status = await this.client.status('INBOX', { unseen: true });
+      return status && typeof status.unseen === 'number' ? { unseen: status.unseen } : {};
+    } catch (err) {
+      if (!this.client.usable) throw err;
+      return {};
     }
   }
 

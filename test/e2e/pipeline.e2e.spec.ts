@@ -49,8 +49,9 @@ describe('pipeline end to end', { timeout: 180_000 }, () => {
     assert.equal(push.headers['apns-priority'], '10');
     assert.equal(push.headers['apns-topic'], APNS_TOPIC);
     assert.match(String(push.headers['apns-collapse-id']), /^acc_[0-9a-f]{20}\.\d+\.\d+$/);
-    const aps = (push.payload as { aps: { alert: { title: string; body: string } } }).aps;
+    const aps = (push.payload as { aps: { alert: { title: string; body: string }; badge?: number } }).aps;
     assert.deepEqual(aps.alert, { title: 'Ada Lovelace', body: 'Analytical engine ✓' });
+    assert.equal(aps.badge, 1, 'the unseen count of INBOX is the badge');
 
     const message = fcmFor(androidToken)[0]!.message as { notification: { title: string; body: string } };
     assert.deepEqual(message.notification, { title: 'Ada Lovelace', body: 'Analytical engine ✓' });
@@ -70,6 +71,14 @@ describe('pipeline end to end', { timeout: 180_000 }, () => {
     await p.quiescent();
     const bodies = apnsFor(iosToken).map((r) => (r.payload as { aps: { alert: { body: string } } }).aps.alert.body);
     assert.deepEqual(bodies.slice(1).sort(), ['While you were out 1', 'While you were out 2']);
+    const badges = apnsFor(iosToken).map((r) => (r.payload as { aps: { badge?: number } }).aps.badge);
+    assert.deepEqual(badges, [1, 3, 3], 'caught-up messages carry the unseen count after the catch-up');
+    const counts = fcmFor(androidToken).map(
+      (r) =>
+        (r.message as { android: { notification: { notification_count?: number } } }).android.notification
+          .notification_count,
+    );
+    assert.deepEqual(counts, [1, 3, 3]);
     assert.equal(apnsFor(iosToken).length, 3);
     assert.equal(fcmFor(androidToken).length, 3);
   });

@@ -21,6 +21,7 @@ export function toMailEvents(
         uid: s.lastUid,
         messageKey: summaryKey(account.id, s.uidValidity, s.firstUid, s.lastUid),
         summary: { count: s.count, firstUid: s.firstUid },
+        ...(mail.unseen !== undefined ? { unseen: mail.unseen } : {}),
         detectedAt: now,
       },
     ];
@@ -34,6 +35,7 @@ export function toMailEvents(
     ...(m.from ? { from: m.from } : {}),
     ...(m.subject !== undefined ? { subject: m.subject } : {}),
     ...(m.date ? { date: m.date } : {}),
+    ...(mail.unseen !== undefined ? { unseen: mail.unseen } : {}),
     detectedAt: now,
   }));
 }
