@@ -171,6 +171,26 @@ export class AccountRepository {
   }
 
   /** New credentials (already verified against the server): workers reconnect with them. */
+  /**
+   * Re-seals an account's credentials under the newest master key (after a key rotation), unless
+   * they already use it. Compare-and-set: a password changed meanwhile is left as it is.
+   */
+  async resealCredentials(accountId: string): Promise<'resealed' | 'current' | 'missing'> {
+    const sealed = await this.redis.hget(RedisKeys.account(accountId), CREDENTIALS_FIELD);
+    if (!sealed) return 'missing';
+    if (!this.cipher.needsRotation(sealed)) return 'current';
+    const resealed = this.cipher.seal(this.cipher.open(sealed, accountId), accountId);
+    const swapped = await this.redis.eval(
+      `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end return 0`,
+      1,
+      RedisKeys.account(accountId),
+      CREDENTIALS_FIELD,
+      sealed,
+      resealed,
+    );
+    return swapped === 1 ? 'resealed' : 'current';
+  }
+
   async replaceCredentials(
     userId: string,
     accountId: string,
