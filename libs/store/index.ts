@@ -4,6 +4,7 @@ export { RedisKeys } from './redis-keys';
 export { newId, isId, sha256Hex } from './ids';
 export { CredentialCipher, CredentialCipherError, type MasterKey } from './credential-cipher';
 export { UserRepository } from './user.repository';
+export { LinkSessionRepository, type LinkSession } from './link-session.repository';
 export { DeviceRepository, type NewDevice } from './device.repository';
 export { AccountRepository, type NewAccount, type AccountCredentials } from './account.repository';
 export { CursorRepository, type CursorWrite } from './cursor.repository';

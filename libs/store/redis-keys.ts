@@ -7,6 +7,8 @@ const NS = 'mp';
 export const RedisKeys = {
   user: (userId: string) => `${NS}:user:${userId}`,
   apiKey: (apiKeyHash: string) => `${NS}:apikey:${apiKeyHash}`,
+  /** A one-time linking URL's token (hashed) → user id; expires by itself. */
+  linkSession: (tokenHash: string) => `${NS}:link-session:${tokenHash}`,
   userDevices: (userId: string) => `${NS}:user:${userId}:devices`,
   userAccounts: (userId: string) => `${NS}:user:${userId}:accounts`,
   device: (deviceId: string) => `${NS}:device:${deviceId}`,

@@ -6,6 +6,7 @@ import { LeaseRepository } from './lease.repository';
 import { WorkerMembership } from './worker-membership.repository';
 import { RedisLifecycle, redisProvider, REDIS } from './redis.provider';
 import { UserRepository } from './user.repository';
+import { LinkSessionRepository } from './link-session.repository';
 
 @Global()
 @Module({
@@ -18,6 +19,7 @@ import { UserRepository } from './user.repository';
     CursorRepository,
     LeaseRepository,
     WorkerMembership,
+    LinkSessionRepository,
   ],
   exports: [
     REDIS,
@@ -27,6 +29,7 @@ import { UserRepository } from './user.repository';
     CursorRepository,
     LeaseRepository,
     WorkerMembership,
+    LinkSessionRepository,
   ],
 })
 export class StoreModule {}

@@ -7,7 +7,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { DeadLettersController } from './admin/dead-letters.controller';
 import { DeadLettersService } from './admin/dead-letters.service';
-import { AdminGuard, UserGuard } from './common/auth.guards';
+import { AdminGuard, LinkSessionGuard, UserGuard } from './common/auth.guards';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { DevicesController } from './devices/devices.controller';
 import { DevicesService } from './devices/devices.service';
@@ -18,6 +18,7 @@ import { UserEventsSubscriber } from './events/user-events.subscriber';
 import { HealthController } from './health/health.controller';
 import { UsersController } from './users/users.controller';
 import { LinkPageController } from './web/link-page.controller';
+import { CurrentLinkSessionController, LinkSessionsController } from './link-sessions/link-sessions.controller';
 
 @Module({
   imports: [ConfigModule, StoreModule],
@@ -30,11 +31,14 @@ import { LinkPageController } from './web/link-page.controller';
     VapidKeyController,
     EventsController,
     DeadLettersController,
+    LinkSessionsController,
+    CurrentLinkSessionController,
   ],
   providers: [
     AccountsService,
     AdminGuard,
     UserGuard,
+    LinkSessionGuard,
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
     DevicesService,
     UserEventsSubscriber,

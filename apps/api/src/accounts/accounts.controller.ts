@@ -11,7 +11,7 @@ import {
 } from './account.schemas';
 import { AccountsService } from './accounts.service';
 
-function present(a: Account) {
+export function presentAccount(a: Account) {
   return {
     id: a.id,
     email: a.email,
@@ -39,19 +39,19 @@ export class AccountsController {
   @Post()
   @HttpCode(201)
   async create(@CurrentUser() user: User, @Body(new ZodBodyPipe(createAccountSchema)) body: CreateAccountBody) {
-    return present(await this.service.link(user.id, body));
+    return presentAccount(await this.service.link(user.id, body));
   }
 
   @Get()
   async list(@CurrentUser() user: User) {
-    return { accounts: (await this.accounts.listForUser(user.id)).map(present) };
+    return { accounts: (await this.accounts.listForUser(user.id)).map(presentAccount) };
   }
 
   @Get(':id')
   async get(@CurrentUser() user: User, @Param('id') id: string) {
     const account = await this.accounts.findForUser(user.id, id);
     if (!account) throw notFound('Account');
-    return present(account);
+    return presentAccount(account);
   }
 
   @Put(':id/credentials')
@@ -60,19 +60,19 @@ export class AccountsController {
     @Param('id') id: string,
     @Body(new ZodBodyPipe(replaceCredentialsSchema)) body: ReplaceCredentialsBody,
   ) {
-    return present(await this.service.replaceCredentials(user.id, id, body));
+    return presentAccount(await this.service.replaceCredentials(user.id, id, body));
   }
 
   @Post(':id/disable')
   @HttpCode(200)
   async disable(@CurrentUser() user: User, @Param('id') id: string) {
-    return present(await this.service.setEnabled(user.id, id, false));
+    return presentAccount(await this.service.setEnabled(user.id, id, false));
   }
 
   @Post(':id/enable')
   @HttpCode(200)
   async enable(@CurrentUser() user: User, @Param('id') id: string) {
-    return present(await this.service.setEnabled(user.id, id, true));
+    return presentAccount(await this.service.setEnabled(user.id, id, true));
   }
 
   @Delete(':id')

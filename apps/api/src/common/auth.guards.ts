@@ -9,7 +9,7 @@ import {
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import { UserRepository, type User } from '../../../../libs/store';
+import { LinkSessionRepository, UserRepository, type User } from '../../../../libs/store';
 import { ApiError } from './api-error';
 
 function bearer(req: Request): string | undefined {
@@ -57,4 +57,39 @@ export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionC
   const user = context.switchToHttp().getRequest<AuthedRequest>().user;
   if (!user) throw unauthorized();
   return user;
+});
+
+export interface LinkSessionContext {
+  token: string;
+  userId: string;
+  expiresAt: string;
+}
+
+type LinkRequest = Request & { linkSession?: LinkSessionContext };
+
+/** Admits the bearer of a one-time linking token (`mpl_…`) while it is unused and unexpired. */
+@Injectable()
+export class LinkSessionGuard implements CanActivate {
+  constructor(private readonly sessions: LinkSessionRepository) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<LinkRequest>();
+    const token = bearer(req);
+    const session = token?.startsWith('mpl_') ? await this.sessions.find(token) : null;
+    if (!token || !session) {
+      throw new ApiError(
+        HttpStatus.UNAUTHORIZED,
+        'link_expired',
+        'This linking link is unknown, already used or expired; ask the app for a new one',
+      );
+    }
+    req.linkSession = { token, ...session };
+    return true;
+  }
+}
+
+export const CurrentLinkSession = createParamDecorator((_: unknown, context: ExecutionContext): LinkSessionContext => {
+  const session = context.switchToHttp().getRequest<LinkRequest>().linkSession;
+  if (!session) throw unauthorized();
+  return session;
 });

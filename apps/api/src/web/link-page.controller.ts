@@ -16,6 +16,16 @@ export class LinkPageController {
     return LINK_PAGE_HTML;
   }
 
+  /** The same form opened from an app's one-time link (`/link#mpl_…`). */
+  @Get('link')
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Header('content-security-policy', CSP)
+  @Header('x-content-type-options', 'nosniff')
+  @Header('referrer-policy', 'no-referrer')
+  linkPage(): string {
+    return LINK_PAGE_HTML;
+  }
+
   @Get('app.js')
   @Header('content-type', 'text/javascript; charset=utf-8')
   @Header('x-content-type-options', 'nosniff')

@@ -44,7 +44,7 @@ export const LINK_PAGE_HTML = `<!doctype html>
     <p id="result" role="status" aria-live="polite"></p>
   </form>
 
-  <section>
+  <section id="accounts-section">
     <h2>Linked mailboxes</h2>
     <table id="accounts"><thead><tr><th>Mailbox</th><th>Status</th><th>Last event</th><th></th></tr></thead><tbody></tbody></table>
   </section>
@@ -86,12 +86,27 @@ export const LINK_PAGE_JS = `'use strict';
     host_not_found: 'That host name does not exist. Check the IMAP host.',
     host_not_allowed: 'That server is on a private network, which this relay does not allow.',
     rate_limited: 'The mail server asked us to slow down. Try again in a few minutes.',
-    unauthorized: 'The API key is missing or wrong.'
+    unauthorized: 'The API key is missing or wrong.',
+    link_expired: 'This link is unknown, already used or expired. Ask the app for a new one.'
   };
   var $ = function (id) { return document.getElementById(id); };
   var keyInput = $('api-key');
+  // Opened from an app's one-time link (/link#mpl_…): no API key, just this mailbox.
+  var onLinkPage = location.pathname === '/link';
+  var linkToken = onLinkPage && /^#mpl_[A-Za-z0-9_-]{20,200}$/.test(location.hash) ? location.hash.slice(1) : null;
+  if (onLinkPage) {
+    $('key-section').hidden = true;
+    $('accounts-section').hidden = true;
+    var expired = function () {
+      show('This link is unknown, already used or expired. Ask the app for a new one.', 'err');
+      $('submit').disabled = true;
+    };
+    if (!linkToken) expired();
+    else fetch('/v1/link-session', { headers: { authorization: 'Bearer ' + linkToken } }).then(function (res) { if (res.status !== 200) expired(); });
+  }
   keyInput.value = sessionStorage.getItem('mailpush.apiKey') || '';
   keyInput.addEventListener('change', function () { sessionStorage.setItem('mailpush.apiKey', keyInput.value.trim()); refresh(); });
+  function credential() { return linkToken || keyInput.value.trim(); }
 
   function applyPreset() {
     var p = PRESETS[$('provider').value];
@@ -104,7 +119,7 @@ export const LINK_PAGE_JS = `'use strict';
   function api(method, path, body) {
     return fetch(path, {
       method: method,
-      headers: Object.assign({ authorization: 'Bearer ' + keyInput.value.trim() }, body ? { 'content-type': 'application/json' } : {}),
+      headers: Object.assign({ authorization: 'Bearer ' + credential() }, body ? { 'content-type': 'application/json' } : {}),
       body: body ? JSON.stringify(body) : undefined
     }).then(function (res) {
       return res.text().then(function (text) { return { status: res.status, body: text ? JSON.parse(text) : {} }; });
@@ -115,7 +130,7 @@ export const LINK_PAGE_JS = `'use strict';
 
   $('link-form').addEventListener('submit', function (event) {
     event.preventDefault();
-    if (!keyInput.value.trim()) { show('Enter your API key first.', 'err'); keyInput.focus(); return; }
+    if (!credential()) { show('Enter your API key first.', 'err'); keyInput.focus(); return; }
     var email = $('email').value.trim();
     var body = {
       email: email,
@@ -125,10 +140,17 @@ export const LINK_PAGE_JS = `'use strict';
     };
     $('submit').disabled = true;
     show('Checking your login with the mail server…', '');
-    api('POST', '/v1/accounts', body).then(function (res) {
+    api('POST', linkToken ? '/v1/link-session/accounts' : '/v1/accounts', body).then(function (res) {
       if (res.status === 201) {
-        show('Linked ' + res.body.email + '. New mail will now reach your devices.', 'ok');
         $('password').value = '';
+        if (linkToken) {
+          show('Linked ' + res.body.email + '. You can close this page and go back to the app.', 'ok');
+          linkToken = null;
+          history.replaceState(null, '', '/link');
+          $('submit').hidden = true;
+          return;
+        }
+        show('Linked ' + res.body.email + '. New mail will now reach your devices.', 'ok');
         refresh();
       } else {
         var e = res.body.error || {};
@@ -139,7 +161,7 @@ export const LINK_PAGE_JS = `'use strict';
   });
 
   function refresh() {
-    if (!keyInput.value.trim()) return;
+    if (onLinkPage || !keyInput.value.trim()) return;
     api('GET', '/v1/accounts').then(function (res) {
       var tbody = document.querySelector('#accounts tbody');
       tbody.textContent = '';
