@@ -52,6 +52,10 @@ export class DeadLetterRepository {
     return letter;
   }
 
+  async count(): Promise<number> {
+    return this.redis.llen(RedisKeys.deadLetters());
+  }
+
   async list(limit = DEAD_LETTER_MAX): Promise<DeadLetter[]> {
     const raw = await this.redis.lrange(RedisKeys.deadLetters(), 0, Math.max(0, limit - 1));
     return raw.map(parse).filter((d): d is DeadLetter => d !== undefined);

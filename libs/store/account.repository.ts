@@ -154,6 +154,18 @@ export class AccountRepository {
     return accounts.filter((a): a is Account => a !== null).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  /** How many accounts are in each status, over every account (one pipelined round trip). */
+  async statusCounts(): Promise<Partial<Record<AccountStatus, number>>> {
+    const ids = await this.allIds();
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(RedisKeys.account(id), 'status');
+    const counts: Partial<Record<AccountStatus, number>> = {};
+    for (const [, status] of (await pipeline.exec()) ?? []) {
+      if (typeof status === 'string') counts[status as AccountStatus] = (counts[status as AccountStatus] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   async allIds(): Promise<string[]> {
     return this.redis.smembers(RedisKeys.allAccounts());
   }

@@ -21,6 +21,11 @@ export class WorkerMembership {
     return live.sort();
   }
 
+  /** Workers that heartbeated within `ttlMs`. */
+  async live(ttlMs: number, now: number = Date.now()): Promise<string[]> {
+    return (await this.redis.zrangebyscore(RedisKeys.workers(), now - ttlMs, '+inf')).sort();
+  }
+
   async leave(workerId: string): Promise<void> {
     await this.redis.zrem(RedisKeys.workers(), workerId);
   }

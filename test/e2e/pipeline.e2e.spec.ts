@@ -101,6 +101,23 @@ describe('pipeline end to end', { timeout: 180_000 }, () => {
     await eventually(() => assert.equal(apnsFor(iosToken).length, 4));
     assert.equal(p.apns.requests.filter((r) => r.token === deadToken && r.status === 410).length, 1);
   });
+  it('gives the operator one overview of accounts, workers and queues', async () => {
+    await p.quiescent();
+    const res = await p.admin.get<{
+      accounts: { total: number; byStatus: Record<string, number> };
+      workers: { live: number };
+      queues: Record<string, { waiting: number; completed: number }>;
+      deadLetters: number;
+    }>('/v1/admin/overview');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.accounts, { total: 1, byStatus: { idle: 1 } });
+    assert.equal(res.body.workers.live, 1);
+    assert.equal(res.body.queues['mail-events']!.waiting, 0);
+    assert.ok(res.body.queues['deliveries']!.completed >= 8, JSON.stringify(res.body.queues));
+    assert.equal(res.body.deadLetters, 0);
+    assert.equal((await user.get('/v1/admin/overview')).status, 401, 'a user key is not an admin token');
+  });
+
   it('never logs the password, push tokens or message content', () => {
     const logs = [...p.roles.values()].map((r) => r.logText()).join('\n');
     assert.ok(logs.includes('"msg":"new mail enqueued"'), 'the roles did log their work');

@@ -7,6 +7,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { DeadLettersController } from './admin/dead-letters.controller';
 import { DeadLettersService } from './admin/dead-letters.service';
+import { OverviewController, OverviewService } from './admin/overview.controller';
 import { AdminGuard, LinkSessionGuard, UserGuard } from './common/auth.guards';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { DevicesController } from './devices/devices.controller';
@@ -31,6 +32,7 @@ import { CurrentLinkSessionController, LinkSessionsController } from './link-ses
     VapidKeyController,
     EventsController,
     DeadLettersController,
+    OverviewController,
     LinkSessionsController,
     CurrentLinkSessionController,
   ],
@@ -45,6 +47,7 @@ import { CurrentLinkSessionController, LinkSessionsController } from './link-ses
     EventStreamService,
     DeadLetterRepository,
     DeadLettersService,
+    OverviewService,
   ],
 })
 export class ApiModule {}

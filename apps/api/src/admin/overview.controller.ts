@@ -1,0 +1,64 @@
+import { Controller, Get, Inject, Injectable, UseGuards, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
+import { DeadLetterRepository } from '../../../../libs/delivery';
+import { QueueName, createBullConnection } from '../../../../libs/queue';
+import { AccountRepository, WorkerMembership, type AccountStatus } from '../../../../libs/store';
+import { AdminGuard } from '../common/auth.guards';
+
+type QueueCounts = Record<'waiting' | 'active' | 'delayed' | 'prioritized' | 'failed' | 'completed', number>;
+
+export interface Overview {
+  accounts: { total: number; byStatus: Partial<Record<AccountStatus, number>> };
+  workers: { live: number; ids: string[] };
+  queues: Record<QueueName, QueueCounts>;
+  deadLetters: number;
+}
+
+/** The operator's one-look view: where accounts stand, who watches them, what is queued or stuck. */
+@Injectable()
+export class OverviewService implements OnApplicationShutdown {
+  private readonly queues: Queue[];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly accounts: AccountRepository,
+    private readonly membership: WorkerMembership,
+    private readonly deadLetters: DeadLetterRepository,
+  ) {
+    const connection = createBullConnection(config.redisUrl);
+    this.queues = [QueueName.MailEvents, QueueName.Deliveries].map(
+      (name) => new Queue(name, { connection, prefix: config.queuePrefix }),
+    );
+  }
+
+  async overview(): Promise<Overview> {
+    const [byStatus, workers, deadLetters, ...counts] = await Promise.all([
+      this.accounts.statusCounts(),
+      this.membership.live(this.config.leaseTtlMs),
+      this.deadLetters.count(),
+      ...this.queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed')),
+    ]);
+    const queues = Object.fromEntries(this.queues.map((q, i) => [q.name, counts[i] as QueueCounts])) as Record<
+      QueueName,
+      QueueCounts
+    >;
+    const total = Object.values(byStatus).reduce((a, b) => a + b, 0);
+    return { accounts: { total, byStatus }, workers: { live: workers.length, ids: workers }, queues, deadLetters };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.queues.map((q) => q.close()));
+  }
+}
+
+@Controller('v1/admin/overview')
+@UseGuards(AdminGuard)
+export class OverviewController {
+  constructor(private readonly service: OverviewService) {}
+
+  @Get()
+  overview(): Promise<Overview> {
+    return this.service.overview();
+  }
+}
