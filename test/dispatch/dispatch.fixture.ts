@@ -14,8 +14,9 @@ import { makeAdminToken, makeApnsKey, makeMasterKey } from '../support/factories
 import { RoleProcess } from '../support/role-process';
 import { waitForQueuesDrained } from '../support/queue-drain';
 
-export const APNS_TOPIC = 'com.example.mailpush';
-export const FCM_PROJECT = 'mailpush-test';
+import { APNS_TOPIC, FCM_PROJECT } from '../support/pipeline.fixture';
+
+export { APNS_TOPIC, FCM_PROJECT };
 
 /**
  * Real Redis, the strict APNs / FCM / Web Push fakes and real dispatcher processes (plus the API

@@ -8,9 +8,8 @@ import {
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { issueServerCert } from '../harness/test-ca';
-import { flattenHeaders, waitForCount } from './fake-util';
+import { flattenHeaders, waitForCount, listenOnLoopback } from './fake-util';
 
 /**
  * A strict local stand-in for the APNs provider API (HTTP/2 over TLS, token auth), checking what
@@ -271,14 +270,7 @@ export async function startApnsFake(opts: ApnsFakeOptions): Promise<ApnsFake> {
     return undefined;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   const host = '127.0.0.1';
 
   return {

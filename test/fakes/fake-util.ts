@@ -1,3 +1,5 @@
+import type { Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http2';
 
@@ -27,4 +29,16 @@ export function waitForCount<T>(events: EventEmitter, list: T[], n: number, time
     }
     events.on('request', check);
   });
+}
+
+/** Listens on a free 127.0.0.1 port (fakes never listen beyond loopback) and returns the port. */
+export async function listenOnLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
 }

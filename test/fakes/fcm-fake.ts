@@ -7,9 +7,9 @@ import {
   type Http2ServerResponse,
   type Http2Session,
 } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { issueServerCert } from '../harness/test-ca';
-import { flattenHeaders, waitForCount } from './fake-util';
+import { flattenHeaders, waitForCount, listenOnLoopback } from './fake-util';
 
 /**
  * A strict local stand-in for FCM HTTP v1 `projects.messages.send`, answering with Google's
@@ -582,14 +582,7 @@ export async function startFcmFake(opts: FcmFakeOptions): Promise<FcmFake> {
     return { status: 200, body: { name }, name };
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   const host = '127.0.0.1';
   const url = `https://${host}:${port}`;
 

@@ -11,9 +11,9 @@ import {
 } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { issueServerCert } from '../harness/test-ca';
-import { waitForCount } from './fake-util';
+import { waitForCount, listenOnLoopback } from './fake-util';
 
 /**
  * A strict local push service (what a browser's subscription endpoint points at): RFC 8030
@@ -101,14 +101,7 @@ export async function startWebPushFake(): Promise<WebPushFake> {
     socket.on('close', () => sockets.delete(socket));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   const origin = `https://127.0.0.1:${port}`;
 
   server.on('request', (req, res) => {

@@ -8,11 +8,11 @@ import {
   ApnsTokenStore,
   ApnsTransport,
   MemoryApnsTokenBackend,
-  PushDeliveryError,
   type ApnsTokenBackend,
   type PushNotification,
 } from '../../libs/push';
 import { startApnsFake, type ApnsFake } from '../fakes/apns-fake';
+import { rejection } from './push-assertions';
 
 const TEAM_ID = 'TEAM123456';
 const KEY_ID = 'KEY1234567';
@@ -50,16 +50,6 @@ function mintJwt(keyPem: string, claims: { iss?: string; iat?: number; kid?: str
     dsaEncoding: 'ieee-p1363',
   }).toString('base64url');
   return `${header}.${payload}.${signature}`;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PushDeliveryError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof PushDeliveryError, `expected PushDeliveryError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the send to throw');
 }
 
 describe('ApnsTransport against the strict APNs fake (HTTP/2 + TLS)', () => {

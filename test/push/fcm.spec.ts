@@ -5,8 +5,9 @@ import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import type { FcmConfig } from '../../libs/config/app-config';
 import { ErrorClass } from '../../libs/errors/error-class';
-import { FcmTransport, PushDeliveryError, type PushNotification } from '../../libs/push';
+import { FcmTransport, type PushNotification } from '../../libs/push';
 import { startFcmFake, type FcmFake } from '../fakes/fcm-fake';
+import { rejection } from './push-assertions';
 
 const PROJECT = 'mailpush-test';
 
@@ -22,16 +23,6 @@ function notification(overrides: Partial<PushNotification> = {}): PushNotificati
     data: { accountId: 'acc_1', uid: '42' },
     ...overrides,
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PushDeliveryError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof PushDeliveryError, `expected PushDeliveryError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the send to throw');
 }
 
 describe('FcmTransport against the strict FCM fake (firebase-admin, real TLS)', () => {

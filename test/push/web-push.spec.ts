@@ -4,13 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import webpush from 'web-push';
 import type { WebPushConfig } from '../../libs/config/app-config';
 import { ErrorClass } from '../../libs/errors/error-class';
-import {
-  PushDeliveryError,
-  WEB_PUSH_MAX_PLAINTEXT_BYTES,
-  WebPushTransport,
-  type PushNotification,
-} from '../../libs/push';
+import { WEB_PUSH_MAX_PLAINTEXT_BYTES, WebPushTransport, type PushNotification } from '../../libs/push';
 import { startWebPushFake, type WebPushFake } from '../fakes/web-push-fake';
+import { rejection } from './push-assertions';
 
 function notification(overrides: Partial<PushNotification> = {}): PushNotification {
   return {
@@ -21,16 +17,6 @@ function notification(overrides: Partial<PushNotification> = {}): PushNotificati
     data: { kind: 'message', accountId: 'acc_1', messageKey: 'acc_1.7.42', uid: '42' },
     ...overrides,
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PushDeliveryError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof PushDeliveryError, `expected PushDeliveryError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the send to throw');
 }
 
 describe('WebPushTransport against a strict push service fake (VAPID, aes128gcm)', () => {
