@@ -8,28 +8,19 @@ import { RedisLifecycle, redisProvider, REDIS } from './redis.provider';
 import { UserRepository } from './user.repository';
 import { LinkSessionRepository } from './link-session.repository';
 
+const REPOSITORIES = [
+  UserRepository,
+  DeviceRepository,
+  AccountRepository,
+  CursorRepository,
+  LeaseRepository,
+  WorkerMembership,
+  LinkSessionRepository,
+];
+
 @Global()
 @Module({
-  providers: [
-    redisProvider,
-    RedisLifecycle,
-    UserRepository,
-    DeviceRepository,
-    AccountRepository,
-    CursorRepository,
-    LeaseRepository,
-    WorkerMembership,
-    LinkSessionRepository,
-  ],
-  exports: [
-    REDIS,
-    UserRepository,
-    DeviceRepository,
-    AccountRepository,
-    CursorRepository,
-    LeaseRepository,
-    WorkerMembership,
-    LinkSessionRepository,
-  ],
+  providers: [redisProvider, RedisLifecycle, ...REPOSITORIES],
+  exports: [REDIS, ...REPOSITORIES],
 })
 export class StoreModule {}
