@@ -10,11 +10,11 @@ import { startFcmFake, type FcmFake } from '../fakes/fcm-fake';
 import { startWebPushFake, type WebPushFake } from '../fakes/web-push-fake';
 import { eventually, freePort, startRedis, type RedisHandle } from '../harness';
 import { ApiClient } from '../support/api-client';
-import { makeAdminToken, makeApnsKey, makeMasterKey } from '../support/factories';
+import { makeApnsKey } from '../support/factories';
 import { RoleProcess } from '../support/role-process';
 import { waitForQueuesDrained } from '../support/queue-drain';
 
-import { APNS_TOPIC, FCM_PROJECT } from '../support/pipeline.fixture';
+import { APNS_TOPIC, FCM_PROJECT, roleEnv } from '../support/pipeline.fixture';
 
 export { APNS_TOPIC, FCM_PROJECT };
 
@@ -59,21 +59,7 @@ export async function startDispatchRig(
   const vapid = webpush.generateVAPIDKeys();
   const port = await freePort();
   const env: Record<string, string> = {
-    REDIS_URL: redis.url,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    MAILPUSH_MASTER_KEY: makeMasterKey(),
-    MAILPUSH_ADMIN_TOKEN: makeAdminToken(),
-    MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true',
-    MAILPUSH_OPS_PORT: '0',
-    APNS_KEY_FILE: key.keyFile,
-    APNS_KEY_ID: key.keyId,
-    APNS_TEAM_ID: key.teamId,
-    APNS_TOPIC,
-    APNS_ENDPOINT: apns.url,
-    FCM_ENDPOINT: fcm.url,
-    FCM_PROJECT_ID: FCM_PROJECT,
+    ...roleEnv({ redisUrl: redis.url, port, apnsKey: key, apnsUrl: apns.url, fcmUrl: fcm.url }),
     VAPID_PUBLIC_KEY: vapid.publicKey,
     VAPID_PRIVATE_KEY: vapid.privateKey,
     VAPID_SUBJECT: 'mailto:ops@example.com',

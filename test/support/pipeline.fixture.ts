@@ -11,6 +11,33 @@ import { waitForQueuesDrained } from './queue-drain';
 export const APNS_TOPIC = 'com.example.mailpush';
 export const FCM_PROJECT = 'mailpush-test';
 
+/** The environment every role gets in the integration tests: real Redis, the push fakes, loopback IMAP allowed. */
+export function roleEnv(o: {
+  redisUrl: string;
+  port: number;
+  apnsKey: { keyFile: string; keyId: string; teamId: string };
+  apnsUrl: string;
+  fcmUrl: string;
+}): Record<string, string> {
+  return {
+    REDIS_URL: o.redisUrl,
+    PORT: String(o.port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    MAILPUSH_MASTER_KEY: makeMasterKey(),
+    MAILPUSH_ADMIN_TOKEN: makeAdminToken(),
+    MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true',
+    MAILPUSH_OPS_PORT: '0',
+    APNS_KEY_FILE: o.apnsKey.keyFile,
+    APNS_KEY_ID: o.apnsKey.keyId,
+    APNS_TEAM_ID: o.apnsKey.teamId,
+    APNS_TOPIC,
+    APNS_ENDPOINT: o.apnsUrl,
+    FCM_ENDPOINT: o.fcmUrl,
+    FCM_PROJECT_ID: FCM_PROJECT,
+  };
+}
+
 export interface Pipeline {
   redis: RedisHandle;
   dovecot: DovecotHandle;
@@ -43,22 +70,8 @@ export async function startPipeline(options: {
   ]);
   const port = await freePort();
   const env: Record<string, string> = {
-    REDIS_URL: redis.url,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    MAILPUSH_MASTER_KEY: makeMasterKey(),
-    MAILPUSH_ADMIN_TOKEN: makeAdminToken(),
-    MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true',
+    ...roleEnv({ redisUrl: redis.url, port, apnsKey: key, apnsUrl: apns.url, fcmUrl: fcm.url }),
     MAILPUSH_LEASE_TTL_MS: '3000',
-    MAILPUSH_OPS_PORT: '0',
-    APNS_KEY_FILE: key.keyFile,
-    APNS_KEY_ID: key.keyId,
-    APNS_TEAM_ID: key.teamId,
-    APNS_TOPIC,
-    APNS_ENDPOINT: apns.url,
-    FCM_ENDPOINT: fcm.url,
-    FCM_PROJECT_ID: FCM_PROJECT,
     ...options.env,
   };
   const roles = new Map<Role, RoleProcess>();

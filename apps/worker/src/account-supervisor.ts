@@ -136,8 +136,11 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async reconcileOne(accountId: string): Promise<void> {
-    const account = await this.accounts.find(accountId);
     const owned = this.owned.get(accountId);
+    const mine = this.ranksHere(accountId);
+    // Every rescan visits every account: one ranked to another worker costs an EXISTS, not a read.
+    if (!owned && !mine && !(await this.orphaned(accountId))) return;
+    const account = await this.accounts.find(accountId);
     if (!account) {
       if (owned) {
         log.info('account deleted; closing its connection', { accountId });
@@ -158,7 +161,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     }
     if (PARKED.has(account.status)) return;
     const stillOwned = this.owned.has(accountId);
-    if (stillOwned && !this.ranksHere(accountId)) {
+    if (stillOwned && !mine) {
       log.info('handing the account over to the worker it ranks to', {
         accountId,
         to: rankedOwner(accountId, this.members),
@@ -168,7 +171,8 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
       return;
     }
     if (stillOwned) return;
-    if (!this.ranksHere(accountId) && !(await this.orphaned(accountId))) return;
+    // Let go for new credentials while ranked elsewhere: its ranked owner takes it from here.
+    if (owned && !mine) return;
     const lease = await this.leases.acquire(accountId, this.config.workerId, this.config.leaseTtlMs);
     if (!lease || this.stopping) {
       if (lease) await this.leases.release(lease);
