@@ -54,7 +54,8 @@ describe('Reconnect for a password account', { timeout: 180_000 }, () => {
 
     await p.dovecot.deliver('erin', makeMessage({ subject: 'Sent while refused' }));
     const link = user.withToken(token);
-    // A Reconnect link does nothing but re-arm its own account.
+    // A Reconnect link names its account to the page, and does nothing but re-arm it.
+    assert.equal((await link.get<{ accountId?: string }>('/v1/link-session')).body.accountId, accountId);
     assert.equal((await link.post('/v1/link-session/accounts', {})).status, 403);
     const wrong = await link.request('PUT', `/v1/link-session/accounts/${accountId}/credentials`, {
       auth: { type: 'password', password: 'still-wrong' },

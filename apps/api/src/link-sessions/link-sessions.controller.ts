@@ -7,6 +7,7 @@ import { createAccountSchema, type CreateAccountBody } from '../accounts/account
 import { presentAccount } from '../accounts/accounts.controller';
 import { AccountsService } from '../accounts/accounts.service';
 import {
+  AllowScopedLinkSession,
   CurrentLinkSession,
   CurrentUser,
   LinkSessionGuard,
@@ -50,9 +51,11 @@ export class CurrentLinkSessionController {
     private readonly accounts: AccountsService,
   ) {}
 
+  /** A Reconnect link may read this too: `accountId` tells the page which mailbox to re-arm. */
   @Get()
-  current(@CurrentLinkSession() session: LinkSessionContext): { expiresAt: string } {
-    return { expiresAt: session.expiresAt };
+  @AllowScopedLinkSession(true)
+  current(@CurrentLinkSession() session: LinkSessionContext): { expiresAt: string; accountId?: string } {
+    return { expiresAt: session.expiresAt, ...(session.accountId ? { accountId: session.accountId } : {}) };
   }
 
   /** Links a mailbox for the session's user; a refused login leaves the link usable for another try. */
