@@ -50,7 +50,8 @@ export const envSchema = z
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().min(1).default('0.0.0.0'),
-    MAILPUSH_OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
+    // Unset: each role's own default (libs/runtime/ops.ts), so roles side by side never collide.
+    MAILPUSH_OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     PUBLIC_URL: z.url().optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     MAILPUSH_MASTER_KEY: masterKeys,
@@ -122,6 +123,7 @@ export const envSchema = z
     MAILPUSH_DELIVERY_ATTEMPTS: positiveInt.max(50).default(8),
     MAILPUSH_BURST_BUDGET: positiveInt.max(240, 'FCM allows 240 messages per device per minute').default(5),
     MAILPUSH_BURST_WINDOW_MS: z.coerce.number().int().min(1000).max(3600_000).default(60_000),
+    MAILPUSH_CLUSTER_METRICS_INTERVAL_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
   })
   .superRefine((env, ctx) => {
     const apns = [env.APNS_KEY_FILE, env.APNS_KEY_ID, env.APNS_TEAM_ID, env.APNS_TOPIC];

@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
+import { renderMetrics } from './cluster-metrics';
 import { metricsRegistry } from './metrics';
 
 /**
- * Worker and dispatcher have no API: this tiny server gives them `/healthz` and `/metrics` for
- * Kubernetes probes and Prometheus. Port 0 disables it.
+ * Every role's ops port: `/healthz`, `/readyz` and `/metrics` for Kubernetes probes and Prometheus,
+ * apart from the API's public port so that metrics are never served to the internet. Port 0
+ * disables it.
  */
 export async function startOpsServer(
   port: number,
@@ -21,7 +23,7 @@ export async function startOpsServer(
           .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
           .end(ok ? '{"status":"ready"}' : '{"status":"not_ready"}');
       } else if (req.url === '/metrics') {
-        res.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(await metricsRegistry.metrics());
+        res.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(await renderMetrics(metricsRegistry));
       } else {
         res
           .writeHead(404, { 'content-type': 'application/json' })

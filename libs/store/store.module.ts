@@ -1,4 +1,6 @@
 import { Global, Module } from '@nestjs/common';
+import { AccountCensus } from './account-census';
+import { AccountOwnershipReader } from './account-ownership.reader';
 import { AccountRepository } from './account.repository';
 import { CursorRepository } from './cursor.repository';
 import { DeviceRepository } from './device.repository';
@@ -16,6 +18,8 @@ const REPOSITORIES = [
   LeaseRepository,
   WorkerMembership,
   LinkSessionRepository,
+  AccountOwnershipReader,
+  AccountCensus,
 ];
 
 @Global()

@@ -19,6 +19,7 @@ import { UserEventsSubscriber } from './events/user-events.subscriber';
 import { HealthController } from './health/health.controller';
 import { UsersController } from './users/users.controller';
 import { LinkPageController } from './web/link-page.controller';
+import { ClusterMetricsCollector } from './ops/cluster-metrics.collector';
 import { CurrentLinkSessionController, LinkSessionsController } from './link-sessions/link-sessions.controller';
 
 @Module({
@@ -48,6 +49,7 @@ import { CurrentLinkSessionController, LinkSessionsController } from './link-ses
     DeadLetterRepository,
     DeadLettersService,
     OverviewService,
+    ClusterMetricsCollector,
   ],
 })
 export class ApiModule {}
