@@ -1,4 +1,4 @@
 export { metrics, metricsRegistry } from './metrics';
 export { clusterExport, clusterMetrics, clusterRegistry, renderMetrics } from './cluster-metrics';
 export { BoundedLabel } from './bounded-label';
-export { startOpsServer } from './ops-server';
+export { OPS_PATHS, startOpsServer } from './ops-server';
