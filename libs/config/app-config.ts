@@ -165,7 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisUrl: e.REDIS_URL,
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL },
     opsPort: e.MAILPUSH_OPS_PORT,
-    clusterMetricsIntervalMs: e.MAILPUSH_CLUSTER_METRICS_INTERVAL_MS,
+    clusterMetricsIntervalMs: e.MAILPUSH_CLUSTER_METRICS_EVERY_MS,
     logLevel: e.LOG_LEVEL,
     masterKeys: e.MAILPUSH_MASTER_KEY,
     adminToken: e.MAILPUSH_ADMIN_TOKEN,

@@ -123,7 +123,7 @@ export const envSchema = z
     MAILPUSH_DELIVERY_ATTEMPTS: positiveInt.max(50).default(8),
     MAILPUSH_BURST_BUDGET: positiveInt.max(240, 'FCM allows 240 messages per device per minute').default(5),
     MAILPUSH_BURST_WINDOW_MS: z.coerce.number().int().min(1000).max(3600_000).default(60_000),
-    MAILPUSH_CLUSTER_METRICS_INTERVAL_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
+    MAILPUSH_CLUSTER_METRICS_EVERY_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
   })
   .superRefine((env, ctx) => {
     const apns = [env.APNS_KEY_FILE, env.APNS_KEY_ID, env.APNS_TEAM_ID, env.APNS_TOPIC];

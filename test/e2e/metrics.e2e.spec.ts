@@ -89,7 +89,7 @@ describe('metrics on every role after a message flowed', { timeout: 180_000 }, (
     const ports = { api: await freePort(), worker: await freePort(), dispatcher: await freePort() };
     p = await startPipeline({
       users: [ALICE],
-      env: { MAILPUSH_CLUSTER_METRICS_INTERVAL_MS: '1000' },
+      env: { MAILPUSH_CLUSTER_METRICS_EVERY_MS: '1000' },
       roleEnv: {
         api: { MAILPUSH_OPS_PORT: String(ports.api) },
         worker: { MAILPUSH_OPS_PORT: String(ports.worker) },
