@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -61,6 +61,8 @@ function roleOf(c: Container): OpsRole | 'tool' {
   const script = c.command?.find((part) => part.startsWith('dist/apps/')) ?? '';
   const m = /^dist\/apps\/(api|worker|dispatcher|all|tools)\//.exec(script);
   assert.ok(m, `container ${c.name} does not run a mailpush entrypoint: ${JSON.stringify(c.command)}`);
+  // The image runs the build output from /app, as this checkout's dist/ (tsconfig.build.json).
+  assert.ok(existsSync(join(K8S_DIR, '../..', script)), `${c.name}: ${script} is not built`);
   return m[1] === 'tools' ? 'tool' : (m[1] as OpsRole);
 }
 
