@@ -238,7 +238,7 @@ describe('metrics on every role after a message flowed', { timeout: 180_000 }, (
         assert.equal(sample(cluster, 'mailpush_accounts_unowned'), 1);
         assert.equal(sample(cluster, 'mailpush_workers_live'), 0);
       },
-      { timeoutMs: 20_000 },
+      { timeoutMs: 60_000 },
     );
     const a = await startWorker('metrics-a');
     await eventually(
@@ -246,7 +246,7 @@ describe('metrics on every role after a message flowed', { timeout: 180_000 }, (
         assert.equal(sample(await clusterScrape(), 'mailpush_accounts_unowned'), 0);
         assert.equal(sample(await a.scrape(), 'mailpush_lease_takeovers_total'), 1);
       },
-      { timeoutMs: 30_000 },
+      { timeoutMs: 60_000 },
     );
     // A second worker the account ranks to (today's rendezvous ranking): the first hands it over.
     let bId = 'metrics-b';
@@ -258,7 +258,7 @@ describe('metrics on every role after a message flowed', { timeout: 180_000 }, (
         assert.equal(sample(await b.scrape(), 'mailpush_lease_takeovers_total'), 1);
         assert.equal(sample(await clusterScrape(), 'mailpush_accounts', { status: 'idle' }), 1);
       },
-      { timeoutMs: 30_000 },
+      { timeoutMs: 60_000 },
     );
     assert.equal(await b.proc.stop(), 0);
     assert.equal(await a.proc.stop(), 0);
