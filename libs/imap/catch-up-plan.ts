@@ -7,6 +7,8 @@ export interface NewMessage {
   from?: { name?: string; address?: string };
   subject?: string;
   date?: string;
+  /** INTERNALDATE (ms since epoch): when the mail server received the message. */
+  arrivedAt?: number;
   seen: boolean;
 }
 

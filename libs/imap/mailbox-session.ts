@@ -288,7 +288,7 @@ export class MailboxSession {
     // `n:*` returns the last message even when nothing is above n: drop UIDs <= lastUid.
     for await (const msg of this.client.fetch(
       `${lastUid + 1}:*`,
-      { uid: true, flags: true, envelope: !wide },
+      { uid: true, flags: true, envelope: !wide, internalDate: !wide },
       { uid: true },
     )) {
       if (msg.uid <= lastUid) continue;
@@ -312,7 +312,7 @@ export class MailboxSession {
         if (missing.length > 0) {
           for await (const msg of this.client.fetch(
             missing.join(','),
-            { uid: true, flags: true, envelope: true },
+            { uid: true, flags: true, envelope: true, internalDate: true },
             { uid: true },
           )) {
             envelopes.set(msg.uid, toNewMessage(uidValidity, msg));
@@ -427,6 +427,13 @@ function toNewMessage(uidValidity: number, msg: FetchMessageObject): NewMessage 
       : {}),
     ...(msg.envelope?.subject ? { subject: msg.envelope.subject } : {}),
     ...(msg.envelope?.date ? { date: new Date(msg.envelope.date).toISOString() } : {}),
+    ...arrivedAt(msg.internalDate),
     seen: msg.flags?.has(SEEN) ?? false,
   };
+}
+
+/** INTERNALDATE: when the server received the message (for end-to-end latency), if it parses. */
+function arrivedAt(internalDate: Date | string | undefined): { arrivedAt?: number } {
+  const ms = internalDate === undefined ? NaN : new Date(internalDate).getTime();
+  return Number.isFinite(ms) ? { arrivedAt: ms } : {};
 }

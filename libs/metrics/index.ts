@@ -1,2 +1,4 @@
 export { metrics, metricsRegistry } from './metrics';
-export { startOpsServer } from './ops-server';
+export { clusterExport, clusterMetrics, clusterRegistry, renderMetrics } from './cluster-metrics';
+export { BoundedLabel } from './bounded-label';
+export { OPS_PATHS, startOpsServer } from './ops-server';

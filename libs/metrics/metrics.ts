@@ -82,4 +82,46 @@ export const metrics = {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [metricsRegistry],
   }),
+  // --- issue 12: what on-call needs (see docs/operations.md#metrics) ---
+  arrivalToPush: new Histogram({
+    name: 'mailpush_arrival_to_push_seconds',
+    help: "From the message's arrival at the mail server (IMAP INTERNALDATE, 1 s resolution) to the push service accepting it",
+    labelNames: ['platform'] as const,
+    buckets: [0.5, 1, 2, 3, 5, 10, 20, 30, 60, 300, 1800],
+    registers: [metricsRegistry],
+  }),
+  pushFailures: new Counter({
+    name: 'mailpush_push_failures_total',
+    help: 'Push attempts that did not deliver, by platform, error class and reason code',
+    labelNames: ['platform', 'class', 'reason'] as const,
+    registers: [metricsRegistry],
+  }),
+  apnsTokenMints: new Counter({
+    name: 'mailpush_apns_token_mints_total',
+    help: 'APNs provider tokens (JWT) this process minted and shared through Redis',
+    registers: [metricsRegistry],
+  }),
+  leaseTakeovers: new Counter({
+    name: 'mailpush_lease_takeovers_total',
+    help: 'Account leases this worker acquired (it started watching the account)',
+    registers: [metricsRegistry],
+  }),
+  leaseHandovers: new Counter({
+    name: 'mailpush_lease_handovers_total',
+    help: 'Account leases this worker released for another worker to take (re-ranking or shutdown)',
+    registers: [metricsRegistry],
+  }),
+  httpRequests: new Counter({
+    name: 'mailpush_http_requests_total',
+    help: 'API requests, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [metricsRegistry],
+  }),
+  httpDuration: new Histogram({
+    name: 'mailpush_http_request_duration_seconds',
+    help: 'API request duration, by method and route pattern (SSE streams count until they close)',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [metricsRegistry],
+  }),
 };

@@ -74,6 +74,8 @@ export interface ApnsTokenStoreOptions {
   backend: ApnsTokenBackend;
   /** Clock (ms), for tests. */
   now?: () => number;
+  /** Called when a token this process minted became the shared one (a metric). */
+  onMinted?: () => void;
 }
 
 /**
@@ -130,7 +132,9 @@ export class ApnsTokenStore {
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const stored = parse(await backend.get());
       if (stored && this.now() - stored.mintedAt < dueAfterMs) return this.adopt(stored);
-      const winner = parse(await backend.compareAndSet(stored?.raw ?? null, this.mint(), APNS_TOKEN_MAX_AGE_MS));
+      const minted = this.mint();
+      const winner = parse(await backend.compareAndSet(stored?.raw ?? null, minted, APNS_TOKEN_MAX_AGE_MS));
+      if (winner?.raw === minted) this.options.onMinted?.();
       if (winner) return this.adopt(winner);
     }
     throw new Error('could not agree on a shared APNs provider token');

@@ -12,6 +12,8 @@ export interface MailEvent {
   date?: string;
   /** When the worker saw it (ms since epoch), for latency figures. */
   detectedAt: number;
+  /** When the mail server received it (IMAP INTERNALDATE, ms since epoch), for end-to-end latency. */
+  arrivedAt?: number;
   /**
    * Present when this event stands for several messages at once ("7 new messages"): a catch-up
    * or a burst too large to notify one by one. `uid` is then the last UID covered.

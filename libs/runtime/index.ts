@@ -1,2 +1,2 @@
 export { runRole, type Stop } from './run-role';
-export { serveOps } from './ops';
+export { DEFAULT_OPS_PORTS, serveOps, type OpsRole } from './ops';

@@ -19,4 +19,6 @@ export { OAuthRefreshLockRepository, type RefreshLock } from './oauth-refresh-lo
 export { CursorRepository, type CursorWrite } from './cursor.repository';
 export { LeaseRepository, type Lease } from './lease.repository';
 export { WorkerMembership } from './worker-membership.repository';
+export { AccountOwnershipReader } from './account-ownership.reader';
+export { AccountCensus, type Census } from './account-census';
 export type * from './models';

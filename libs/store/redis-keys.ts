@@ -39,4 +39,6 @@ export const RedisKeys = {
   burstCounts: (deviceId: string, windowStart: number) => `${NS}:burst:${deviceId}:${windowStart}`,
   /** Bounded list of deliveries that exhausted their attempts (JSON entries, newest first). */
   deadLetters: () => `${NS}:dead-letters`,
+  /** Which api process computes the cluster-wide metrics (a short lease, renewed while it lives). */
+  clusterMetricsLease: () => `${NS}:ops:cluster-metrics`,
 } as const;

@@ -1,4 +1,6 @@
 import { Global, Module } from '@nestjs/common';
+import { AccountCensus } from './account-census';
+import { AccountOwnershipReader } from './account-ownership.reader';
 import { AccountRepository } from './account.repository';
 import { CursorRepository } from './cursor.repository';
 import { DeviceRepository } from './device.repository';
@@ -20,6 +22,8 @@ const REPOSITORIES = [
   LinkSessionRepository,
   OAuthStateRepository,
   OAuthRefreshLockRepository,
+  AccountOwnershipReader,
+  AccountCensus,
 ];
 
 @Global()

@@ -73,6 +73,8 @@ export async function startPipeline(options: {
   dovecot?: Omit<DovecotOptions, 'users'>;
   /** Environment that depends on the started Dovecot (e.g. a providers file naming its port). */
   envFor?: (dovecot: DovecotHandle) => Record<string, string>;
+  /** Extra variables for one role only (e.g. its own MAILPUSH_OPS_PORT). */
+  roleEnv?: Partial<Record<Role, Record<string, string>>>;
 }): Promise<Pipeline> {
   const key = makeApnsKey();
   const [redis, dovecot, apns, fcm] = await Promise.all([
@@ -90,7 +92,7 @@ export async function startPipeline(options: {
   };
   const roles = new Map<Role, RoleProcess>();
   const startRole = (role: Role): RoleProcess => {
-    const proc = RoleProcess.start(role, env);
+    const proc = RoleProcess.start(role, { ...env, ...options.roleEnv?.[role] });
     roles.set(role, proc);
     return proc;
   };

@@ -23,9 +23,10 @@ export class RoleProcess {
     this.exited = new Promise((done) => child.once('exit', (code) => done(code)));
   }
 
+  /** The ops server is off unless `env` asks for one: specs run side by side, each role's default port would collide. */
   static start(role: Role, env: Record<string, string>): RoleProcess {
     const child = spawn(process.execPath, [resolve(DIST, role, 'src/main.js')], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, MAILPUSH_OPS_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const proc = new RoleProcess(role, child);

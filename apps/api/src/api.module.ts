@@ -20,6 +20,7 @@ import { UserEventsSubscriber } from './events/user-events.subscriber';
 import { HealthController } from './health/health.controller';
 import { UsersController } from './users/users.controller';
 import { LinkPageController } from './web/link-page.controller';
+import { ClusterMetricsCollector } from './ops/cluster-metrics.collector';
 import { CurrentLinkSessionController, LinkSessionsController } from './link-sessions/link-sessions.controller';
 import { OAuthController } from './oauth/oauth.controller';
 import { OAuthLinkService } from './oauth/oauth-link.service';
@@ -58,6 +59,7 @@ import { ReconnectController } from './oauth/reconnect.controller';
     OverviewService,
     ProviderRegistry,
     OAuthLinkService,
+    ClusterMetricsCollector,
   ],
 })
 export class ApiModule {}

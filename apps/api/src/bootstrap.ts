@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { APP_CONFIG, type AppConfig } from '../../../libs/config';
 import { NestLogger, createLogger } from '../../../libs/logging';
 import { ApiModule } from './api.module';
+import { httpMetrics } from './common/http-metrics.middleware';
 
 const log = createLogger('api');
 
@@ -15,6 +16,7 @@ export async function bootstrapApi(): Promise<{ app: INestApplication; url: stri
     logger: new NestLogger(),
     bodyParser: false,
   });
+  app.use(httpMetrics);
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.disable('x-powered-by');
   const config = app.get<AppConfig>(APP_CONFIG);

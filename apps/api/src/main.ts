@@ -1,9 +1,13 @@
 import 'reflect-metadata';
-import { runRole } from '../../../libs/runtime';
+import { runRole, serveOps } from '../../../libs/runtime';
 import { bootstrapApi } from './bootstrap';
 
 runRole('api', async () => {
   const { app, url } = await bootstrapApi();
+  const stopOps = await serveOps(app, 'api');
   process.stdout.write(`mailpush api listening on ${url} (web form: ${url}/)\n`);
-  return () => app.close();
+  return async () => {
+    await stopOps();
+    await app.close();
+  };
 });

@@ -2,18 +2,22 @@ import { Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { BurstBudget, ReconnectLinks, type DeliveriesJobData, type DeliveriesJobName } from '../../../libs/delivery';
 import { createLogger } from '../../../libs/logging';
-import { metrics } from '../../../libs/metrics';
+import { BoundedLabel, metrics } from '../../../libs/metrics';
 import {
   buildBurstSummaryNotification,
   buildMailNotification,
   buildReauthNotification,
 } from '../../../libs/notifications';
-import type { PushNotification } from '../../../libs/push';
+import { PushDeliveryError, type PushNotification } from '../../../libs/push';
 import { JobName, type BurstSummaryJob, type DeliveryJob, type ReauthDeliveryJob } from '../../../libs/queue';
 import { AccountRepository, DeviceRepository, type Device } from '../../../libs/store';
 import { PushTransports } from './push-transports';
 
 const log = createLogger('dispatcher');
+
+/** Mail that reached INBOX longer ago than this was moved or imported there, not delivered now. */
+const ARRIVAL_HORIZON_MS = 24 * 3600_000;
+const failureReasons = new BoundedLabel();
 
 export type DeliveryOutcome = {
   status: 'delivered' | 'pruned' | 'rejected' | 'skipped' | 'transport_disabled';
@@ -71,6 +75,7 @@ export class DeliveryHandler {
     return this.send(device, buildMailNotification(event, device.privacy), {
       messageKey: event.messageKey,
       since: event.detectedAt,
+      ...(event.arrivedAt !== undefined ? { arrivedAt: event.arrivedAt } : {}),
     });
   }
 
@@ -86,20 +91,38 @@ export class DeliveryHandler {
   private async send(
     device: Device,
     n: PushNotification,
-    context: { messageKey: string; since?: number },
+    context: { messageKey: string; since?: number; arrivedAt?: number },
   ): Promise<DeliveryOutcome> {
     let result;
     try {
       result = await this.transports.send(device, n);
     } catch (err) {
       metrics.deliveries.inc({ platform: device.platform, outcome: 'retry' });
+      const failure =
+        err instanceof PushDeliveryError
+          ? { class: err.classified.errorClass, reason: failureReasons.value(err.classified.code) }
+          : { class: 'transient', reason: 'internal_error' };
+      metrics.pushFailures.inc({ platform: device.platform, ...failure });
       throw err;
     }
     metrics.deliveries.inc({ platform: device.platform, outcome: result.status });
+    if (result.status === 'dead_token' || result.status === 'rejected') {
+      metrics.pushFailures.inc({
+        platform: device.platform,
+        class: 'permanent',
+        reason: failureReasons.value(result.code),
+      });
+    }
     switch (result.status) {
       case 'delivered': {
-        const latencyMs = context.since === undefined ? undefined : Date.now() - context.since;
+        const now = Date.now();
+        const latencyMs = context.since === undefined ? undefined : now - context.since;
         if (latencyMs !== undefined) metrics.deliveryLatency.observe({ platform: device.platform }, latencyMs / 1000);
+        const sinceArrival = context.arrivedAt === undefined ? undefined : now - context.arrivedAt;
+        if (sinceArrival !== undefined && sinceArrival <= ARRIVAL_HORIZON_MS) {
+          // INTERNALDATE has whole seconds and the mail server's clock: never below zero.
+          metrics.arrivalToPush.observe({ platform: device.platform }, Math.max(0, sinceArrival) / 1000);
+        }
         log.debug('delivered', {
           messageKey: context.messageKey,
           deviceId: device.id,

@@ -4,7 +4,7 @@ import { bootstrapDispatcher } from './bootstrap';
 
 runRole('dispatcher', async () => {
   const app = await bootstrapDispatcher();
-  const stopOps = await serveOps(app);
+  const stopOps = await serveOps(app, 'dispatcher');
   return async () => {
     await stopOps();
     await app.close();

@@ -41,6 +41,7 @@ export class PushTransports implements OnApplicationShutdown {
         teamId,
         refreshMs: jwtRefreshMs,
         backend: new RedisApnsTokenBackend(redis, RedisKeys.apnsProviderToken(teamId, keyId)),
+        onMinted: () => metrics.apnsTokenMints.inc(),
       });
       this.apns = new ApnsTransport(config.apns, { tokens, ttlSeconds });
     }

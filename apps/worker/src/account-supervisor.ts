@@ -98,6 +98,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     await this.membership.leave(this.config.workerId).catch(() => undefined);
     const held = [...this.owned.keys()];
     await Promise.all(held.map((id) => this.release(id, true, true)));
+    metrics.leaseHandovers.inc(held.length);
     // Tell the other workers at once, so the accounts' new owners connect now rather than at their next scan.
     await Promise.all(held.map((id) => this.redis.publish(RedisKeys.accountsChannel(), id).catch(() => 0)));
     await this.subscriber?.quit().catch(() => undefined);
@@ -169,6 +170,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
         to: rankedOwner(accountId, this.members),
       });
       await this.release(accountId, true, true);
+      metrics.leaseHandovers.inc();
       await this.redis.publish(RedisKeys.accountsChannel(), accountId);
       return;
     }
@@ -184,6 +186,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     this.owned.set(accountId, { lease, watcher, status: 'connecting', credentialsVersion: account.credentialsVersion });
     this.updateStatusGauge();
     watcher.start();
+    metrics.leaseTakeovers.inc();
     log.info('took account', { accountId, fence: lease.fence });
   }
 

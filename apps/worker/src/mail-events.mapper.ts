@@ -35,6 +35,7 @@ export function toMailEvents(
     ...(m.from ? { from: m.from } : {}),
     ...(m.subject !== undefined ? { subject: m.subject } : {}),
     ...(m.date ? { date: m.date } : {}),
+    ...(m.arrivedAt !== undefined ? { arrivedAt: m.arrivedAt } : {}),
     ...(mail.unseen !== undefined ? { unseen: mail.unseen } : {}),
     detectedAt: now,
   }));

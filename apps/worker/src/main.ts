@@ -4,7 +4,7 @@ import { bootstrapWorker } from './bootstrap';
 
 runRole('worker', async () => {
   const app = await bootstrapWorker();
-  const stopOps = await serveOps(app);
+  const stopOps = await serveOps(app, 'worker');
   return async () => {
     await stopOps();
     await app.close();

@@ -1,9 +1,9 @@
-import { Controller, Get, Header, HttpStatus, Inject } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Inject } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { metricsRegistry } from '../../../../libs/metrics';
 import { REDIS } from '../../../../libs/store';
 import { ApiError } from '../common/api-error';
 
+/** Probes on the public port too (load balancers); `/metrics` is on the ops port only (libs/runtime/ops.ts). */
 @Controller()
 export class HealthController {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
@@ -26,12 +26,5 @@ export class HealthController {
     ]);
     if (!ok) throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'not_ready', 'Redis is not reachable');
     return { status: 'ready' };
-  }
-
-  /** Prometheus metrics of this process (with `npm start`, of all three roles). */
-  @Get('metrics')
-  @Header('content-type', metricsRegistry.contentType)
-  async metrics(): Promise<string> {
-    return metricsRegistry.metrics();
   }
 }

@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
+import { DeadLetterRepository } from '../../../../libs/delivery';
+import { createLogger } from '../../../../libs/logging';
+import { clusterExport, clusterMetrics } from '../../../../libs/metrics';
+import { QueueName, createBullConnection } from '../../../../libs/queue';
+import { AccountCensus, REDIS, RedisKeys, WorkerMembership, type AccountStatus } from '../../../../libs/store';
+
+const log = createLogger('cluster-metrics');
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
+const KNOWN_STATUSES: readonly AccountStatus[] = ['connecting', 'idle', 'polling', 'backoff', 'auth_error', 'disabled'];
+
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * Cluster-wide gauges (queue depth and oldest job, accounts by status, unowned accounts, live
+ * workers, dead letters), computed by ONE api process: the one holding a short Redis lease. The
+ * api runs whenever the system is reachable at all and its replica count does not follow the
+ * signals measured here (workers and dispatchers autoscale on them); a worker could not report
+ * that no worker is alive. Every other process serves these gauges empty, so nothing is
+ * multiplied by replicas and the O(accounts) census runs once per interval, not once per pod.
+ */
+@Injectable()
+export class ClusterMetricsCollector implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly holder = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  private readonly queues: Queue[];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly census: AccountCensus,
+    private readonly membership: WorkerMembership,
+    private readonly deadLetters: DeadLetterRepository,
+  ) {
+    const connection = createBullConnection(config.redisUrl);
+    this.queues = [QueueName.MailEvents, QueueName.Deliveries].map(
+      (name) => new Queue(name, { connection, prefix: config.queuePrefix }),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), this.config.clusterMetricsIntervalMs);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+    if (clusterExport.active) {
+      clusterExport.active = false;
+      await this.redis.eval(RELEASE, 1, RedisKeys.clusterMetricsLease(), this.holder).catch(() => 0);
+    }
+    await Promise.all(this.queues.map((q) => q.close()));
+  }
+
+  private tick(): Promise<void> {
+    this.running ??= this.collectIfLeader()
+      .catch((err: unknown) => {
+        // Stale figures would mislead: serve none until a pass succeeds again.
+        clusterExport.active = false;
+        log.warn('cluster metrics not collected', { err });
+      })
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async collectIfLeader(): Promise<void> {
+    const leader = await this.holdLease();
+    if (leader !== clusterExport.active)
+      log.info(leader ? 'exporting cluster metrics' : 'no longer exporting cluster metrics');
+    if (!leader) {
+      clusterExport.active = false;
+      return;
+    }
+    await this.collect();
+    clusterExport.active = true;
+  }
+
+  /** Takes or renews the collector lease; it outlives three intervals so one slow pass keeps it. */
+  private async holdLease(): Promise<boolean> {
+    const key = RedisKeys.clusterMetricsLease();
+    const ttl = String(3 * this.config.clusterMetricsIntervalMs);
+    if ((await this.redis.set(key, this.holder, 'PX', ttl, 'NX')) === 'OK') return true;
+    return (await this.redis.eval(RENEW, 1, key, this.holder, ttl)) === 1;
+  }
+
+  private async collect(): Promise<void> {
+    const [census, workers, deadLetters, queues] = await Promise.all([
+      this.census.take(),
+      this.membership.live(this.config.leaseTtlMs),
+      this.deadLetters.count(),
+      Promise.all(this.queues.map((q) => this.queueFigures(q))),
+    ]);
+    const m = clusterMetrics;
+    m.accounts.reset();
+    for (const status of KNOWN_STATUSES) m.accounts.set({ status }, 0);
+    for (const [status, n] of Object.entries(census.byStatus)) m.accounts.set({ status }, n);
+    m.accountsUnowned.set(census.unowned);
+    m.workersLive.set(workers.length);
+    m.deadLetters.set(deadLetters);
+    for (const { queue, counts, oldestWaitingS } of queues) {
+      for (const state of QUEUE_STATES) m.queueJobs.set({ queue, state }, counts[state] ?? 0);
+      m.queueOldestWaiting.set({ queue }, oldestWaitingS);
+    }
+    m.collectedAt.set(Date.now() / 1000);
+  }
+
+  /**
+   * Depth per state and the age of the oldest waiting job (the wait list's tail: BullMQ pushes on
+   * the left and takes from the right), counted from when it became due: created plus its delay,
+   * or the start of its last attempt for a retried job (BullMQ keeps no "waiting since").
+   */
+  private async queueFigures(q: Queue): Promise<{
+    queue: string;
+    counts: Record<string, number>;
+    oldestWaitingS: number;
+  }> {
+    const [counts, oldest] = await Promise.all([q.getJobCounts(...QUEUE_STATES), q.getJobs(['wait'], 0, 0, true)]);
+    const job = oldest[0];
+    let oldestWaitingS = 0;
+    if (job) {
+      const due = Math.max(job.timestamp + (job.opts.delay ?? 0), job.processedOn ?? 0);
+      oldestWaitingS = Math.max(0, (Date.now() - due) / 1000);
+    }
+    return { queue: q.name, counts, oldestWaitingS };
+  }
+}
