@@ -101,6 +101,39 @@ describe('web form', { timeout: 90_000 }, () => {
     assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/);
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
   });
+
+  it('serves the built static files by exact name with the same headers, and nothing else', async () => {
+    const html = await (await fetch(base)).text();
+    assert.doesNotMatch(html, /<script>|<style>| style=| on[a-z]+=/i, 'no inline script or style');
+    for (const [path, type] of [
+      ['/assets/app.js', /^text\/javascript/],
+      ['/assets/app.css', /^text\/css/],
+      ['/link', /^text\/html/],
+    ] as const) {
+      const res = await fetch(`${base}${path}`);
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get('content-type') ?? '', type, path);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer', path);
+      assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/, path);
+    }
+    for (const path of ['/assets/nope.js', '/assets/..%2Findex.html', '/assets/%2e%2e%2f%2e%2e%2fpackage.json']) {
+      assert.equal((await fetch(`${base}${path}`)).status, 404, path);
+    }
+  });
+
+  it('runs the page without a script error or a content-security-policy violation', async () => {
+    const problems: string[] = [];
+    const fresh = await browser.newPage();
+    fresh.on('pageerror', (err) => problems.push(err.message));
+    fresh.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(msg.text());
+    });
+    await fresh.goto(base);
+    await fresh.waitForSelector('#provider option[value="gmail"]', { state: 'attached' });
+    await fresh.close();
+    assert.deepEqual(problems, []);
+  });
   it('links through an app’s one-time URL without an API key, once', async () => {
     const session = await user.post<{ url: string; expiresAt: string }>('/v1/link-sessions', {});
     assert.equal(session.status, 201);
