@@ -20,9 +20,19 @@ const submit = byId('submit', HTMLButtonElement);
 const result = byId('result', HTMLParagraphElement);
 const field = (id: string) => byId(id, HTMLInputElement);
 
-// Opened from an app's one-time link (/link#mpl_…): no API key, just this mailbox.
+const LINK_STORAGE = 'mailpush.linkToken';
+// Opened from an app's link (/link#mpl_…): no API key. The token moves from the address bar into
+// this tab's sessionStorage at once, so it is neither in the history nor lost on a reload.
 const onLinkPage = location.pathname === '/link';
-let linkToken = onLinkPage && /^#mpl_[A-Za-z0-9_-]{20,200}$/.test(location.hash) ? location.hash.slice(1) : null;
+const linkToken = onLinkPage ? takeLinkToken() : null;
+
+function takeLinkToken(): string | null {
+  if (/^#mpl_[A-Za-z0-9_-]{20,200}$/.test(location.hash)) {
+    sessionStorage.setItem(LINK_STORAGE, location.hash.slice(1));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem(LINK_STORAGE);
+}
 const api = new ApiClient(() => linkToken ?? keyInput.value.trim());
 
 function expired(): void {
@@ -92,10 +102,7 @@ async function linkMailbox(): Promise<void> {
     if (res.status === 201) {
       field('password').value = '';
       if (linkToken) {
-        say(result, `Linked ${res.body.email}. You can close this page and go back to the app.`, 'ok');
-        linkToken = null;
-        history.replaceState(null, '', '/link');
-        submit.hidden = true;
+        say(result, `Linked ${res.body.email}. Link another, or go back to the app.`, 'ok');
         return;
       }
       say(result, `Linked ${res.body.email}. New mail will now reach your devices.`, 'ok');

@@ -55,5 +55,5 @@ export const ERROR_HELP: Readonly<Record<string, string>> = {
   host_not_allowed: 'That server is on a private network, which this relay does not allow.',
   rate_limited: 'The mail server asked us to slow down. Try again in a few minutes.',
   unauthorized: 'The API key is missing or wrong.',
-  link_expired: 'This link is unknown, already used or expired. Ask the app for a new one.',
+  link_expired: 'This link is unknown, ended or expired. Ask the app for a new one.',
 };
