@@ -1,6 +1,9 @@
 import { createECDH } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { parseProvidersFile, type ProviderEntry } from '../providers/provider-file.schema';
+import { resolveProviders } from '../providers/provider-catalog';
+import type { Provider } from '../providers/provider.model';
 import { envSchema, type Env } from './config.schema';
 
 export interface ApnsConfig {
@@ -58,6 +61,10 @@ export interface AppConfig {
   fcm?: FcmConfig;
   webPush?: WebPushConfig;
   push: PushConfig;
+  /** Providers in force: built-ins, OAuth clients from OAUTH_*, MAILPUSH_PROVIDERS_FILE (libs/providers). */
+  providers: Provider[];
+  /** `<PUBLIC_URL>/v1/oauth/callback`; set whenever a provider has sign-in on. */
+  oauthRedirectUri?: string;
 }
 
 /** How workers hold IMAP connections; README "Mailbox watching" gives the reason for each default. */
@@ -157,6 +164,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
   }
 
+  let fileEntries: ProviderEntry[] = [];
+  if (e.MAILPUSH_PROVIDERS_FILE) {
+    const raw = readFileOrProblem('MAILPUSH_PROVIDERS_FILE', e.MAILPUSH_PROVIDERS_FILE, problems);
+    if (raw !== undefined) {
+      const parsed = parseProvidersFile(raw);
+      problems.push(...parsed.problems.map((p) => `MAILPUSH_PROVIDERS_FILE: ${p}`));
+      fileEntries = parsed.entries;
+    }
+  }
+  const client = (id: string | undefined, secret: string | undefined) =>
+    id && secret ? { clientId: id, clientSecret: secret } : undefined;
+  const providers = resolveProviders({
+    clients: {
+      google: client(e.OAUTH_GOOGLE_CLIENT_ID, e.OAUTH_GOOGLE_CLIENT_SECRET),
+      microsoft: client(e.OAUTH_MICROSOFT_CLIENT_ID, e.OAUTH_MICROSOFT_CLIENT_SECRET),
+      yahoo: client(e.OAUTH_YAHOO_CLIENT_ID, e.OAUTH_YAHOO_CLIENT_SECRET),
+    },
+    microsoftTenant: e.OAUTH_MICROSOFT_TENANT,
+    fileEntries,
+  });
+  const withSignIn = providers.filter((p) => p.oauth).map((p) => p.id);
+  if (withSignIn.length > 0 && !e.PUBLIC_URL) {
+    problems.push(
+      `PUBLIC_URL: required when a provider has sign-in on (${withSignIn.join(', ')}): the redirect URI is <PUBLIC_URL>/v1/oauth/callback`,
+    );
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -191,6 +225,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       deliveryAttempts: e.MAILPUSH_DELIVERY_ATTEMPTS,
       burst: { budget: e.MAILPUSH_BURST_BUDGET, windowMs: e.MAILPUSH_BURST_WINDOW_MS },
     },
+    providers,
+    ...(withSignIn.length > 0 && e.PUBLIC_URL
+      ? { oauthRedirectUri: `${e.PUBLIC_URL.replace(/\/+$/, '')}/v1/oauth/callback` }
+      : {}),
   };
 }
 

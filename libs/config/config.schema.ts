@@ -44,6 +44,8 @@ const masterKeys = z.string().transform((raw, ctx) => {
 });
 
 const positiveInt = z.coerce.number().int().positive();
+const oauthClientId = z.string().trim().min(1).max(512);
+const oauthClientSecret = z.string().min(1).max(1024);
 
 export const envSchema = z
   .object({
@@ -122,6 +124,18 @@ export const envSchema = z
     MAILPUSH_DELIVERY_ATTEMPTS: positiveInt.max(50).default(8),
     MAILPUSH_BURST_BUDGET: positiveInt.max(240, 'FCM allows 240 messages per device per minute').default(5),
     MAILPUSH_BURST_WINDOW_MS: z.coerce.number().int().min(1000).max(3600_000).default(60_000),
+    // OAuth2 sign-in (issue 7): a provider's sign-in is on when both its client id and secret are set.
+    OAUTH_GOOGLE_CLIENT_ID: oauthClientId.optional(),
+    OAUTH_GOOGLE_CLIENT_SECRET: oauthClientSecret.optional(),
+    OAUTH_MICROSOFT_CLIENT_ID: oauthClientId.optional(),
+    OAUTH_MICROSOFT_CLIENT_SECRET: oauthClientSecret.optional(),
+    OAUTH_MICROSOFT_TENANT: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]{1,128}$/, 'must be common, organizations, consumers, a tenant id or a domain')
+      .default('common'),
+    OAUTH_YAHOO_CLIENT_ID: oauthClientId.optional(),
+    OAUTH_YAHOO_CLIENT_SECRET: oauthClientSecret.optional(),
+    MAILPUSH_PROVIDERS_FILE: z.string().min(1).optional(),
   })
   .superRefine((env, ctx) => {
     const apns = [env.APNS_KEY_FILE, env.APNS_KEY_ID, env.APNS_TEAM_ID, env.APNS_TOPIC];
@@ -157,6 +171,17 @@ export const envSchema = z
         message: 'must be at least MAILPUSH_RECONNECT_BASE_MS',
       });
     }
+    for (const name of ['GOOGLE', 'MICROSOFT', 'YAHOO'] as const) {
+      const id = env[`OAUTH_${name}_CLIENT_ID`];
+      const secret = env[`OAUTH_${name}_CLIENT_SECRET`];
+      if (Boolean(id) !== Boolean(secret)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [`OAUTH_${name}_CLIENT_ID`],
+          message: `sign-in needs both OAUTH_${name}_CLIENT_ID and OAUTH_${name}_CLIENT_SECRET, or neither`,
+        });
+      }
+    }
     const vapid = [env.VAPID_PUBLIC_KEY, env.VAPID_PRIVATE_KEY, env.VAPID_SUBJECT];
     if (vapid.some(Boolean) && !vapid.every(Boolean)) {
       ctx.addIssue({
@@ -174,4 +199,7 @@ export const SECRET_ENV_KEYS: ReadonlySet<keyof Env> = new Set([
   'MAILPUSH_MASTER_KEY',
   'MAILPUSH_ADMIN_TOKEN',
   'VAPID_PRIVATE_KEY',
+  'OAUTH_GOOGLE_CLIENT_SECRET',
+  'OAUTH_MICROSOFT_CLIENT_SECRET',
+  'OAUTH_YAHOO_CLIENT_SECRET',
 ]);

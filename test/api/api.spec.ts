@@ -66,6 +66,18 @@ describe('REST API on real Redis and Dovecot', { timeout: 120_000 }, () => {
     assert.deepEqual((await anon.get('/readyz')).body, { status: 'ready' });
   });
 
+  it('lists the provider presets to anyone, with sign-in off when no OAuth client is configured', async () => {
+    const res = await anon.get<{ providers: { id: string; imap: { host: string }; oauth: boolean }[] }>(
+      '/v1/providers',
+    );
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      res.body.providers.map((p) => [p.id, p.oauth]),
+      ['gmail', 'outlook', 'yahoo', 'icloud', 'fastmail', 'aol', 'other'].map((id) => [id, false]),
+    );
+    assert.equal(res.body.providers.find((p) => p.id === 'outlook')?.imap.host, 'outlook.office365.com');
+  });
+
   it('refuses missing or wrong credentials with a JSON error', async () => {
     const none = await anon.post('/v1/users', {});
     assert.equal(none.status, 401);

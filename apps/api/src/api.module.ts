@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule } from '../../../libs/config';
 import { DeadLetterRepository } from '../../../libs/delivery';
+import { ProviderRegistry } from '../../../libs/providers';
 import { StoreModule } from '../../../libs/store';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
@@ -20,6 +21,7 @@ import { HealthController } from './health/health.controller';
 import { UsersController } from './users/users.controller';
 import { LinkPageController } from './web/link-page.controller';
 import { CurrentLinkSessionController, LinkSessionsController } from './link-sessions/link-sessions.controller';
+import { ProvidersController } from './oauth/providers.controller';
 
 @Module({
   imports: [ConfigModule, StoreModule],
@@ -35,6 +37,7 @@ import { CurrentLinkSessionController, LinkSessionsController } from './link-ses
     OverviewController,
     LinkSessionsController,
     CurrentLinkSessionController,
+    ProvidersController,
   ],
   providers: [
     AccountsService,
@@ -48,6 +51,7 @@ import { CurrentLinkSessionController, LinkSessionsController } from './link-ses
     DeadLetterRepository,
     DeadLettersService,
     OverviewService,
+    ProviderRegistry,
   ],
 })
 export class ApiModule {}
