@@ -32,6 +32,12 @@ export class LinkPageController {
     this.send(res, 'index.html');
   }
 
+  /** At the root, so that its scope is the whole site (the page registers it for Web Push). */
+  @Get('service-worker.js')
+  serviceWorker(@Res() res: Response): void {
+    this.send(res, 'service-worker.js');
+  }
+
   @Get('assets/:file')
   asset(@Param('file') file: string, @Res() res: Response): void {
     this.send(res, `assets/${file}`);

@@ -1,82 +1,135 @@
-import { ApiClient } from './api.client.js';
+import { AccountsView, statusWords } from './accounts-view.js';
+import { ApiClient, KEY_ROUTES, LINK_ROUTES, type AccountView } from './api.client.js';
+import { notifyThisBrowser, type PrivacyTier } from './browser-push.js';
 import { byId, say } from './dom.js';
-import { ERROR_HELP, PROVIDER_PRESETS } from './provider-presets.js';
-
-interface AccountView {
-  id: string;
-  email: string;
-  status: string;
-  lastError: string | null;
-  lastEventAt: string | null;
-}
+import { ERROR_HELP, explain } from './error-help.js';
+import { EventStreamClient } from './event-stream.client.js';
+import { liveList } from './live-list.js';
+import { ProviderPicker, type ProviderView } from './provider-picker.js';
 
 const KEY_STORAGE = 'mailpush.apiKey';
-const REFRESH_MS = 5000;
+const LINK_STORAGE = 'mailpush.linkToken';
+const LINK_TOKEN = /^mpl_[A-Za-z0-9_-]{20,200}$/;
 
 const keyInput = byId('api-key', HTMLInputElement);
 const form = byId('link-form', HTMLFormElement);
-const provider = byId('provider', HTMLSelectElement);
 const submit = byId('submit', HTMLButtonElement);
 const result = byId('result', HTMLParagraphElement);
+const accountsStatus = byId('accounts-status', HTMLParagraphElement);
+const linkAnother = byId('link-another', HTMLButtonElement);
+const section = (id: string) => byId(id, HTMLElement);
 const field = (id: string) => byId(id, HTMLInputElement);
 
-const LINK_STORAGE = 'mailpush.linkToken';
 // Opened from an app's link (/link#mpl_…): no API key. The token moves from the address bar into
-// this tab's sessionStorage at once, so it is neither in the history nor lost on a reload.
+// this tab's sessionStorage at once, so it is neither in the history nor lost on a reload (or on
+// the way back from a provider's sign-in page).
 const onLinkPage = location.pathname === '/link';
 const linkToken = onLinkPage ? takeLinkToken() : null;
+const api = new ApiClient(() => linkToken ?? keyInput.value.trim(), linkToken ? LINK_ROUTES : KEY_ROUTES);
+const accounts = new AccountsView(api);
+const picker = new ProviderPicker((provider) => void signIn(provider));
+let stream: EventStreamClient | undefined;
 
 function takeLinkToken(): string | null {
-  if (/^#mpl_[A-Za-z0-9_-]{20,200}$/.test(location.hash)) {
-    sessionStorage.setItem(LINK_STORAGE, location.hash.slice(1));
+  const fromUrl = location.hash.slice(1);
+  if (LINK_TOKEN.test(fromUrl)) {
+    sessionStorage.setItem(LINK_STORAGE, fromUrl);
     history.replaceState(null, '', location.pathname + location.search);
   }
-  return sessionStorage.getItem(LINK_STORAGE);
+  const token = sessionStorage.getItem(LINK_STORAGE);
+  return token && LINK_TOKEN.test(token) ? token : null;
 }
-const api = new ApiClient(() => linkToken ?? keyInput.value.trim());
 
-function expired(): void {
+function showManagement(visible: boolean): void {
+  for (const id of ['accounts-section', 'notify-section', 'live-section']) section(id).hidden = !visible;
+}
+
+function linkExpired(): void {
   say(result, ERROR_HELP.link_expired ?? '', 'err');
+  say(byId('session-status', HTMLParagraphElement), '');
   submit.disabled = true;
+  form.hidden = false;
+  showManagement(false);
+  accounts.stop();
+  stream?.stop();
 }
 
-if (onLinkPage) {
-  byId('key-section', HTMLElement).hidden = true;
-  byId('accounts-section', HTMLElement).hidden = true;
-  if (!linkToken) expired();
-  else
-    void api.call('GET', '/v1/link-session').then(
-      (res) => {
-        if (res.status !== 200) expired();
-      },
-      () => expired(),
-    );
+function startStream(): void {
+  stream?.stop();
+  const list = liveList((id) => accounts.email(id));
+  stream = new EventStreamClient(api.routes.events, () => api.headers(), {
+    mail: (event) => {
+      list.mail(event);
+      void accounts.refresh();
+    },
+    state: (state, detail) => {
+      list.state(state, detail);
+      if (state === 'ended' && linkToken) linkExpired();
+    },
+  });
+  stream.start();
 }
 
-keyInput.value = sessionStorage.getItem(KEY_STORAGE) ?? '';
-keyInput.addEventListener('change', () => {
-  sessionStorage.setItem(KEY_STORAGE, keyInput.value.trim());
-  void refresh();
-});
-
-for (const preset of PROVIDER_PRESETS) provider.add(new Option(preset.name, preset.id, false, preset.id === 'other'));
-function applyPreset(): void {
-  const preset = PROVIDER_PRESETS.find((p) => p.id === provider.value);
-  if (!preset) return;
-  byId('provider-hint', HTMLParagraphElement).textContent = preset.hint;
-  if (preset.host) {
-    field('host').value = preset.host;
-    field('port').value = '993';
-    field('tls').checked = true;
-  }
+/** The form is the first thing on a link page with no mailbox yet; afterwards "Link another" opens it. */
+function showForm(visible: boolean): void {
+  form.hidden = !visible;
+  linkAnother.hidden = visible;
+  if (visible) byId('provider', HTMLSelectElement).focus();
 }
-provider.addEventListener('change', applyPreset);
-applyPreset();
+
+async function openLinkSession(): Promise<void> {
+  section('key-section').hidden = true;
+  if (!linkToken) return linkExpired();
+  const res = await api.call<{ expiresAt: string }>('GET', '/v1/link-session');
+  if (res.status !== 200 || !res.body.expiresAt) return linkExpired();
+  say(
+    byId('session-status', HTMLParagraphElement),
+    `This link works until ${new Date(res.body.expiresAt).toLocaleTimeString()}.`,
+  );
+  showManagement(true);
+  const linked = new URLSearchParams(location.search).get('linked');
+  if (linked) followLinked(linked);
+  if (!(await accounts.refresh())) return linkExpired();
+  showForm(accounts.accounts.length === 0 && !linked);
+  startStream();
+}
+
+/** Back from a provider's sign-in (`/link?linked=<id>`): that mailbox's status, live, until it is watched. */
+function followLinked(accountId: string): void {
+  let announced = '';
+  accounts.onChange((list: AccountView[]) => {
+    const account = list.find((a) => a.id === accountId);
+    const text = account
+      ? `Signed in: ${account.email} — ${statusWords(account)}`
+      : 'That mailbox is not linked any more.';
+    if (text !== announced) say(accountsStatus, text, account?.status === 'auth_error' ? 'err' : 'ok');
+    announced = text;
+  });
+}
+
+async function openWithKey(): Promise<void> {
+  keyInput.value = sessionStorage.getItem(KEY_STORAGE) ?? '';
+  keyInput.addEventListener('change', () => {
+    sessionStorage.setItem(KEY_STORAGE, keyInput.value.trim());
+    void useKey();
+  });
+  await useKey();
+}
+
+async function useKey(): Promise<void> {
+  if (!keyInput.value.trim()) return showManagement(false);
+  const ok = await accounts.refresh();
+  showManagement(ok);
+  if (!ok) return say(result, ERROR_HELP.unauthorized ?? '', 'err');
+  startStream();
+}
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
   void linkMailbox();
 });
+linkAnother.addEventListener('click', () => showForm(true));
+byId('notify', HTMLButtonElement).addEventListener('click', () => void notify());
 
 async function linkMailbox(): Promise<void> {
   if (!linkToken && !keyInput.value.trim()) {
@@ -94,24 +147,17 @@ async function linkMailbox(): Promise<void> {
   submit.disabled = true;
   say(result, 'Checking your login with the mail server…');
   try {
-    const res = await api.call<{ email: string }>(
-      'POST',
-      linkToken ? '/v1/link-session/accounts' : '/v1/accounts',
-      body,
-    );
-    if (res.status === 201) {
-      field('password').value = '';
-      if (linkToken) {
-        say(result, `Linked ${res.body.email}. Link another, or go back to the app.`, 'ok');
-        return;
-      }
-      say(result, `Linked ${res.body.email}. New mail will now reach your devices.`, 'ok');
-      await refresh();
+    const res = await api.call<{ email: string }>('POST', api.routes.accounts, body);
+    if (res.status !== 201) return say(result, explain(res.body.error, 'Linking failed.'), 'err');
+    field('password').value = '';
+    if (linkToken) {
+      say(result, '');
+      say(accountsStatus, `Linked ${res.body.email ?? email}. Link another, or go back to the app.`, 'ok');
+      showForm(false);
     } else {
-      const code = res.body.error?.code;
-      const text = (code ? ERROR_HELP[code] : undefined) ?? res.body.error?.message ?? 'Linking failed.';
-      say(result, code ? `${text} (${code})` : text, 'err');
+      say(result, `Linked ${res.body.email ?? email}. New mail will now reach your devices.`, 'ok');
     }
+    await accounts.refresh();
   } catch {
     say(result, 'Could not reach mailpush. Is it running?', 'err');
   } finally {
@@ -119,32 +165,46 @@ async function linkMailbox(): Promise<void> {
   }
 }
 
-async function refresh(): Promise<void> {
-  if (onLinkPage || !keyInput.value.trim()) return;
-  const res = await api.call<{ accounts?: AccountView[] }>('GET', '/v1/accounts');
-  const tbody = byId('accounts', HTMLTableElement).tBodies[0];
-  if (!tbody) return;
-  tbody.textContent = '';
-  for (const a of res.body.accounts ?? []) {
-    const tr = tbody.insertRow();
-    tr.dataset.id = a.id;
-    const cells = [
-      a.email,
-      a.status + (a.lastError ? ` — ${a.lastError}` : ''),
-      a.lastEventAt ? new Date(a.lastEventAt).toLocaleString() : '—',
-    ];
-    for (const text of cells) tr.insertCell().textContent = text;
-    const remove = document.createElement('button');
-    remove.className = 'link';
-    remove.type = 'button';
-    remove.textContent = 'Remove';
-    remove.addEventListener('click', () => {
-      if (confirm(`Stop notifications for ${a.email} and erase its password?`))
-        void api.call('DELETE', `/v1/accounts/${a.id}`).then(refresh);
-    });
-    tr.insertCell().appendChild(remove);
+/**
+ * Sign-in with the provider (OAuth2): the link token rides to the start URL and comes back in this
+ * tab's sessionStorage. With an API key, a link session is made for the round trip.
+ */
+async function signIn(provider: ProviderView): Promise<void> {
+  let token = linkToken;
+  if (!token) {
+    if (!keyInput.value.trim()) return say(result, 'Enter your API key first.', 'err');
+    const res = await api.call<{ url: string }>('POST', '/v1/link-sessions', {});
+    token = res.body.url?.split('#')[1] ?? null;
+    if (res.status !== 201 || !token)
+      return say(result, explain(res.body.error, 'Could not start the sign-in.'), 'err');
+    sessionStorage.setItem(LINK_STORAGE, token);
+  }
+  const params = new URLSearchParams({ link: token });
+  const email = field('email').value.trim();
+  if (email) params.set('login_hint', email);
+  say(result, `Opening ${provider.name}…`);
+  location.assign(`/v1/oauth/${encodeURIComponent(provider.id)}/start?${params.toString()}`);
+}
+
+async function notify(): Promise<void> {
+  const button = byId('notify', HTMLButtonElement);
+  const status = byId('notify-status', HTMLParagraphElement);
+  button.disabled = true;
+  say(status, 'Asking this browser for permission…');
+  try {
+    const outcome = await notifyThisBrowser(api, byId('privacy', HTMLSelectElement).value as PrivacyTier);
+    say(status, outcome.text, outcome.ok ? 'ok' : 'err');
+  } catch (err) {
+    say(status, `This browser could not subscribe: ${err instanceof Error ? err.message : String(err)}`, 'err');
+  } finally {
+    button.disabled = false;
   }
 }
 
-void refresh();
-setInterval(() => void refresh().catch(() => undefined), REFRESH_MS);
+async function start(): Promise<void> {
+  await picker.load().catch(() => say(result, 'Could not load the list of providers.', 'err'));
+  if (onLinkPage) await openLinkSession();
+  else await openWithKey();
+}
+
+void start().catch(() => say(result, 'Could not reach mailpush. Is it running?', 'err'));
