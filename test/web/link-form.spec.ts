@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { eventually, freePort, startDovecot, startRedis, type DovecotHandle, type RedisHandle } from '../harness';
 import { ApiClient } from '../support/api-client';
+import { launchChromium } from '../support/chromium';
 import { makeAdminToken, makeMasterKey } from '../support/factories';
 import { RoleProcess } from '../support/role-process';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CAROL = { user: 'carol', password: 'carol-app-password' };
 
 /** The linking web form, driven in Debian's Chromium against a real API, Redis and Dovecot. */
@@ -22,7 +21,6 @@ describe('web form', { timeout: 90_000 }, () => {
   let user: ApiClient;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: scripts/test installs Debian's chromium`);
     [redis, dovecot] = await Promise.all([startRedis(), startDovecot({ users: [CAROL] })]);
     const port = await freePort();
     const adminToken = makeAdminToken();
@@ -39,18 +37,7 @@ describe('web form', { timeout: 90_000 }, () => {
     await eventually(async () => assert.equal((await admin.get('/healthz')).status, 200), { timeoutMs: 20_000 });
     apiKey = (await admin.post<{ apiKey: string }>('/v1/users', {})).body.apiKey;
     user = new ApiClient(base, apiKey);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
   });
 
