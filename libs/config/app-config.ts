@@ -65,6 +65,8 @@ export interface AppConfig {
   providers: Provider[];
   /** `<PUBLIC_URL>/v1/oauth/callback`; set whenever a provider has sign-in on. */
   oauthRedirectUri?: string;
+  /** An OAuth2 access token is refreshed this long before it expires. */
+  oauthRefreshMarginMs: number;
 }
 
 /** How workers hold IMAP connections; README "Mailbox watching" gives the reason for each default. */
@@ -226,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       burst: { budget: e.MAILPUSH_BURST_BUDGET, windowMs: e.MAILPUSH_BURST_WINDOW_MS },
     },
     providers,
+    oauthRefreshMarginMs: e.MAILPUSH_OAUTH_REFRESH_MARGIN_MS,
     ...(withSignIn.length > 0 && e.PUBLIC_URL
       ? { oauthRedirectUri: `${e.PUBLIC_URL.replace(/\/+$/, '')}/v1/oauth/callback` }
       : {}),

@@ -136,6 +136,12 @@ export const envSchema = z
     OAUTH_YAHOO_CLIENT_ID: oauthClientId.optional(),
     OAUTH_YAHOO_CLIENT_SECRET: oauthClientSecret.optional(),
     MAILPUSH_PROVIDERS_FILE: z.string().min(1).optional(),
+    MAILPUSH_OAUTH_REFRESH_MARGIN_MS: z.coerce
+      .number()
+      .int()
+      .min(1_000)
+      .max(30 * 60_000)
+      .default(5 * 60_000),
   })
   .superRefine((env, ctx) => {
     const apns = [env.APNS_KEY_FILE, env.APNS_KEY_ID, env.APNS_TEAM_ID, env.APNS_TOPIC];

@@ -7,10 +7,11 @@ import {
   createBullConnection,
   type BurstSummaryJob,
   type DeliveryJob,
+  type ReauthDeliveryJob,
 } from '../queue';
 
-export type DeliveriesJobName = JobName.Deliver | JobName.DeliverBurstSummary;
-export type DeliveriesJobData = DeliveryJob | BurstSummaryJob;
+export type DeliveriesJobName = JobName.Deliver | JobName.DeliverBurstSummary | JobName.DeliverReauth;
+export type DeliveriesJobData = DeliveryJob | BurstSummaryJob | ReauthDeliveryJob;
 export type DeliveriesQueue = Queue<DeliveriesJobData, unknown, DeliveriesJobName>;
 
 /** The `deliveries` queue as its producers (fan-out, dead-letter replay) add to it. */

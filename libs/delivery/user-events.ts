@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { MailEvent } from '../queue';
+import { reauthKey, type MailEvent, type ReauthEvent } from '../queue';
 import { REDIS, RedisKeys } from '../store';
 
 /**
@@ -40,6 +40,27 @@ export function toUserMailEvent(event: MailEvent): UserMailEvent {
   };
 }
 
+/** "Reconnect <email>" on the live stream (SSE `event: reauth`), with the same one-time link a push carries. */
+export interface UserReauthEvent {
+  type: 'reauth';
+  id: string;
+  accountId: string;
+  email: string;
+  code: string;
+  url?: string;
+}
+
+export function toUserReauthEvent(event: ReauthEvent, email: string, url: string | undefined): UserReauthEvent {
+  return {
+    type: 'reauth',
+    id: reauthKey(event.accountId, event.credentialsVersion),
+    accountId: event.accountId,
+    email,
+    code: event.code,
+    ...(url ? { url } : {}),
+  };
+}
+
 /** Publishes a user's events on their Redis channel; every API process streams its subscribers' share. */
 @Injectable()
 export class UserEventsPublisher {
@@ -47,5 +68,12 @@ export class UserEventsPublisher {
 
   async publish(event: MailEvent): Promise<void> {
     await this.redis.publish(RedisKeys.userEventsChannel(event.userId), JSON.stringify(toUserMailEvent(event)));
+  }
+
+  async publishReauth(event: ReauthEvent, email: string, url: string | undefined): Promise<void> {
+    await this.redis.publish(
+      RedisKeys.userEventsChannel(event.userId),
+      JSON.stringify(toUserReauthEvent(event, email, url)),
+    );
   }
 }

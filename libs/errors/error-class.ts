@@ -22,3 +22,15 @@ export interface ClassifiedError {
   /** Server-suggested wait before the next attempt, when it gave one. */
   retryAfterMs?: number;
 }
+
+/**
+ * A failure already classified where it happened (e.g. by the OAuth classifier inside a token
+ * source), carried through layers that must not know its origin.
+ */
+export class ClassifiedFailure extends Error {
+  override readonly name = 'ClassifiedFailure';
+
+  constructor(readonly classified: ClassifiedError) {
+    super(classified.message);
+  }
+}

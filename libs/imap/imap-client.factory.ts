@@ -2,6 +2,9 @@ import { ImapFlow, type ImapFlowOptions, type Logger as ImapFlowLogger } from 'i
 import type { ImapEndpoint } from '../store';
 import type { ResolvedHost } from './host-guard';
 
+/** A password login, or SASL XOAUTH2 / OAUTHBEARER with an OAuth2 access token (imapflow picks the one offered). */
+export type ImapAuth = { user: string; pass: string } | { user: string; accessToken: string };
+
 export interface ImapTimeouts {
   connectTimeoutMs: number;
   /**
@@ -59,7 +62,7 @@ function parseFailureCounter(onUnparseable: (() => void) | undefined): ImapFlowL
 export function createImapClient(
   endpoint: ImapEndpoint,
   resolved: ResolvedHost,
-  auth: { user: string; pass: string },
+  auth: ImapAuth,
   timeouts: ImapTimeouts,
   options: ImapClientOptions = {},
 ): ImapFlow {

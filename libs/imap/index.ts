@@ -1,5 +1,5 @@
 export { resolveImapHost, HostNotAllowedError, HostNotFoundError, type ResolvedHost } from './host-guard';
-export { createImapClient, RESPONSE_LIMITS, type ImapTimeouts } from './imap-client.factory';
+export { createImapClient, RESPONSE_LIMITS, type ImapAuth, type ImapTimeouts } from './imap-client.factory';
 export { verifyImapLogin, isRetryableLoginError, type LoginCheck } from './login-verifier';
 export { MailboxWatcher, type MailboxWatcherDeps, type WatchSettings, type WatcherTelemetry } from './mailbox-watcher';
 export { type WatchMode } from './mailbox-session';

@@ -1,7 +1,7 @@
 import { ErrorClass, classifyImapError, type ClassifiedError } from '../errors';
 import type { ImapEndpoint, MailboxCursor } from '../store';
 import { HostNotAllowedError, HostNotFoundError, resolveImapHost } from './host-guard';
-import { createImapClient, type ImapTimeouts } from './imap-client.factory';
+import { createImapClient, type ImapAuth, type ImapTimeouts } from './imap-client.factory';
 
 export type LoginCheck = { ok: true; cursor: MailboxCursor } | { ok: false; error: ClassifiedError };
 
@@ -11,7 +11,7 @@ export type LoginCheck = { ok: true; cursor: MailboxCursor } | { ok: false; erro
  */
 export async function verifyImapLogin(
   endpoint: ImapEndpoint,
-  auth: { user: string; pass: string },
+  auth: ImapAuth,
   options: { allowPrivateHosts: boolean; timeouts: ImapTimeouts },
 ): Promise<LoginCheck> {
   let resolved;

@@ -4,7 +4,7 @@ import type { Logger } from '../logging';
 import type { ImapEndpoint, MailboxCursor, PendingSummary } from '../store';
 import { planCatchUp, type CatchUpRow, type NewMail, type NewMessage } from './catch-up-plan';
 import type { ResolvedHost } from './host-guard';
-import { createImapClient, type ImapTimeouts } from './imap-client.factory';
+import { createImapClient, type ImapAuth, type ImapTimeouts } from './imap-client.factory';
 import { LivenessMonitor, type LivenessSettings } from './liveness-monitor';
 
 export type WatchMode = 'idle' | 'polling';
@@ -24,7 +24,7 @@ export interface SessionDeps {
   accountId: string;
   endpoint: ImapEndpoint;
   resolved: ResolvedHost;
-  auth: { user: string; pass: string };
+  auth: ImapAuth;
   settings: SessionSettings;
   logger: Logger;
   loadCursor(): Promise<MailboxCursor | null>;

@@ -1,4 +1,4 @@
-import { ErrorClass, classifyImapError, type ClassifiedError } from '../errors';
+import { ClassifiedFailure, ErrorClass, classifyImapError, type ClassifiedError } from '../errors';
 import type { Logger } from '../logging';
 import type {
   AccountCredentials,
@@ -8,9 +8,11 @@ import type {
   MailboxCursor,
   PendingSummary,
 } from '../store';
+import type { AccessTokenSource } from './access-token-source';
 import type { NewMail } from './catch-up-plan';
 import type { ConnectPacer } from './connect-pacer';
 import { HostNotAllowedError, HostNotFoundError, resolveImapHost, type ResolvedHost } from './host-guard';
+import type { ImapAuth } from './imap-client.factory';
 import { MailboxSession, type SessionSettings, type WatchMode } from './mailbox-session';
 import { ReconnectBackoff, type BackoffSettings } from './reconnect-policy';
 import { sanitizeAlert } from './server-alert';
@@ -46,11 +48,23 @@ export interface MailboxWatcherDeps {
   publish(mail: NewMail): Promise<void>;
   /** `credentialsVersion`: apply only while the account still has these credentials. */
   reportStatus(update: AccountStatusUpdate, credentialsVersion: number | undefined): Promise<void>;
+  /** OAuth2 accounts: where access tokens come from (refreshed before expiry and when refused). */
+  tokens?: AccessTokenSource;
+  /**
+   * The credentials were refused for good (`auth_failed`, `reauth_required`): called before the
+   * account is marked `auth_error`, so a crash in between repeats it rather than skips it (the
+   * Reconnect notification it triggers is idempotent per credentials version).
+   */
+  announceAuthError?(failure: ClassifiedError, credentialsVersion: number): Promise<void>;
   /** The credentials were rejected: the watcher has stopped and will not retry them. */
   onAuthError(): void;
   /** A cursor write showed another worker owns the account now. */
   onOwnershipLost(): void;
 }
+
+/** A refresh that failed for a passing reason is tried again this soon (the session stays up meanwhile). */
+const REFRESH_RETRY_MS = 15_000;
+const MIN_REFRESH_DELAY_MS = 1_000;
 
 /**
  * Keeps one account watched for as long as this worker owns it: one connection after another
@@ -65,9 +79,17 @@ export class MailboxWatcher {
   private running: Promise<void> | undefined;
   private readonly backoff: ReconnectBackoff;
   private credentialsVersion: number | undefined;
-  private password: string | undefined;
+  /** The password or access token in use: masked should a server echo it in an alert. */
+  private secret: string | undefined;
+  /** The access token the server just refused: the next connect asks the token source for another. */
+  private refusedToken: string | undefined;
+  private retriedRefusedToken = false;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  /** A live session's token could not be refreshed for good: why the session was ended. */
+  private grantFailure: ClassifiedError | undefined;
   private alert: string | undefined;
   private live: WatchMode | undefined;
+  private pendingRefreshAt: number | undefined;
 
   constructor(private readonly deps: MailboxWatcherDeps) {
     this.backoff = new ReconnectBackoff(deps.settings.backoff);
@@ -81,6 +103,7 @@ export class MailboxWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.clearRefresh();
     this.abort.abort();
     this.wakeFromBackoff?.();
     await this.session?.stop();
@@ -96,11 +119,32 @@ export class MailboxWatcher {
         failure = classifyImapError(err);
       }
       if (this.stopped || !failure) break;
+      if (
+        failure.errorClass === ErrorClass.Auth &&
+        failure.code === 'auth_failed' &&
+        this.refusedToken !== undefined &&
+        !this.retriedRefusedToken
+      ) {
+        // The server refused the access token: one refresh and one immediate retry, then classify.
+        this.retriedRefusedToken = true;
+        this.deps.logger.info('the server refused the access token; refreshing it and retrying once', {
+          accountId: this.deps.accountId,
+        });
+        continue;
+      }
       if (failure.errorClass === ErrorClass.Auth) {
         this.deps.telemetry?.authFailed?.();
         this.deps.logger.warn('authentication failed; not retrying until the credentials change', {
           accountId: this.deps.accountId,
         });
+        if (this.credentialsVersion !== undefined) {
+          await this.deps.announceAuthError?.(failure, this.credentialsVersion).catch((err: unknown) => {
+            this.deps.logger.warn('could not announce the authentication failure', {
+              accountId: this.deps.accountId,
+              err,
+            });
+          });
+        }
         await this.report({
           status: 'auth_error',
           lastError: failure.message,
@@ -140,7 +184,31 @@ export class MailboxWatcher {
       return undefined;
     }
     this.credentialsVersion = credentials.version;
-    this.password = credentials.password;
+    let auth: ImapAuth;
+    if (credentials.kind === 'oauth2') {
+      if (!this.deps.tokens) {
+        return {
+          errorClass: ErrorClass.Permanent,
+          code: 'oauth_unavailable',
+          message: 'Sign-in with this provider is not configured',
+        };
+      }
+      const refused = this.refusedToken;
+      let token;
+      try {
+        token = await this.deps.tokens.accessToken(refused);
+      } catch (err) {
+        if (err instanceof ClassifiedFailure) return err.classified;
+        throw err;
+      }
+      this.refusedToken = token.accessToken;
+      this.secret = token.accessToken;
+      auth = { user: credentials.username, accessToken: token.accessToken };
+      this.pendingRefreshAt = token.refreshAt;
+    } else {
+      this.secret = credentials.password;
+      auth = { user: credentials.username, pass: credentials.password };
+    }
     let resolved: ResolvedHost;
     try {
       resolved = await resolveImapHost(this.deps.endpoint.host, this.deps.allowPrivateHosts);
@@ -160,7 +228,7 @@ export class MailboxWatcher {
       accountId: this.deps.accountId,
       endpoint: this.deps.endpoint,
       resolved,
-      auth: { user: credentials.username, pass: credentials.password },
+      auth,
       settings: { ...this.deps.settings, notifySeen: this.deps.notifySeen },
       logger: this.deps.logger,
       loadCursor: () => this.deps.loadCursor(),
@@ -176,6 +244,10 @@ export class MailboxWatcher {
     const ended = await session.run();
     this.session = undefined;
     this.live = undefined;
+    this.clearRefresh();
+    const grantFailure = this.grantFailure;
+    this.grantFailure = undefined;
+    if (grantFailure && !this.stopped) return grantFailure;
     if (session.leaseLost) {
       this.stopped = true;
       this.deps.onOwnershipLost();
@@ -191,6 +263,10 @@ export class MailboxWatcher {
     if (this.live === undefined) {
       this.backoff.ready();
       this.deps.telemetry?.connected?.('ok');
+      // The token worked: a later refusal gets its own refresh and retry.
+      this.refusedToken = undefined;
+      this.retriedRefusedToken = false;
+      if (this.pendingRefreshAt !== undefined) this.scheduleRefresh(this.pendingRefreshAt);
     }
     this.live = mode;
     this.deps.logger.info(
@@ -202,8 +278,51 @@ export class MailboxWatcher {
     await this.report({ status: mode, lastError: null, nextAttemptAt: null, alert: this.alert ?? null });
   }
 
+  /**
+   * Refreshes a live session's access token before it expires. The IMAP session stays logged in
+   * (a server that ends it at expiry gets a reconnect with the new token); refreshing keeps the
+   * grant alive (sliding refresh-token lifetimes) and notices a revoked grant while connected.
+   */
+  private scheduleRefresh(at: number): void {
+    this.clearRefresh();
+    const tokens = this.deps.tokens;
+    if (!tokens || this.stopped) return;
+    this.refreshTimer = setTimeout(
+      () => {
+        this.refreshTimer = undefined;
+        void tokens.accessToken().then(
+          (token) => {
+            this.secret = token.accessToken;
+            if (this.live !== undefined) this.scheduleRefresh(token.refreshAt);
+          },
+          (err: unknown) => {
+            const failure = err instanceof ClassifiedFailure ? err.classified : undefined;
+            if (failure?.errorClass === ErrorClass.Auth && this.session) {
+              this.grantFailure = failure;
+              void this.session.stop();
+              return;
+            }
+            this.deps.logger.info('access token refresh failed; retrying', {
+              accountId: this.deps.accountId,
+              code: failure?.code ?? 'error',
+            });
+            if (this.live !== undefined) this.scheduleRefresh(Date.now() + REFRESH_RETRY_MS);
+          },
+        );
+      },
+      Math.max(MIN_REFRESH_DELAY_MS, at - Date.now()),
+    );
+    this.refreshTimer.unref();
+  }
+
+  private clearRefresh(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
+    this.pendingRefreshAt = undefined;
+  }
+
   private onAlert(text: string): void {
-    const alert = sanitizeAlert(text, this.password ? [this.password] : []);
+    const alert = sanitizeAlert(text, this.secret ? [this.secret] : []);
     if (!alert) return;
     this.alert = alert;
     this.deps.logger.info('server alert', { accountId: this.deps.accountId });

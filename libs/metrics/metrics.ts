@@ -29,6 +29,12 @@ export const metrics = {
     help: 'Accounts stopped in auth_error (credentials rejected); not retried until they change',
     registers: [metricsRegistry],
   }),
+  oauthRefreshes: new Counter({
+    name: 'mailpush_oauth_refreshes_total',
+    help: 'OAuth2 access token refreshes by outcome (ok, reauth_required, oauth_server_error, ...)',
+    labelNames: ['outcome'],
+    registers: [metricsRegistry],
+  }),
   imapProbeFailures: new Counter({
     name: 'mailpush_imap_probe_failures_total',
     help: 'NOOP liveness probes left unanswered: connections declared dead and replaced',

@@ -1,8 +1,10 @@
 export {
   buildMailNotification,
   buildBurstSummaryNotification,
+  buildReauthNotification,
   truncateUtf8,
   LOC_KEYS,
   type BurstSummary,
+  type ReauthNotice,
 } from './mail-notification.builder';
 export { fitNotification } from './payload-fit';

@@ -18,6 +18,8 @@ export const LOC_KEYS = {
   newMessage: 'NEW_MESSAGE',
   /** "%@ new messages" with the count as its one argument (summaries). */
   newMessages: 'NEW_MESSAGES',
+  /** "Sign in again to keep getting new-mail notifications" (Reconnect). */
+  reconnect: 'RECONNECT',
 } as const;
 
 const ELLIPSIS = '…';
@@ -118,6 +120,32 @@ export function buildBurstSummaryNotification(summary: BurstSummary, privacy: Pr
     ...countNotification(summary.count, privacy),
     collapseKey: `burst.${summary.deviceId}.${summary.windowStart}`,
     threadId: summary.accountId ?? 'mailpush',
+    data,
+  };
+}
+
+export interface ReauthNotice {
+  accountId: string;
+  email: string;
+  /** The refused credentials' version: the collapse key, so a resend replaces the first. */
+  credentialsVersion: number;
+  /** The one-time link that re-arms the account (absent without PUBLIC_URL). */
+  url?: string;
+}
+
+/**
+ * "Reconnect <email>": the account's credentials were refused for good and the person must sign
+ * in again. `none` devices are not shown the address.
+ */
+export function buildReauthNotification(notice: ReauthNotice, privacy: PrivacyTier): PushNotification {
+  const data: Record<string, string> = { kind: 'reauth', type: 'reauth', accountId: notice.accountId };
+  if (notice.url) data.url = notice.url;
+  return {
+    title: privacy === 'none' ? 'Reconnect your mailbox' : truncateUtf8(`Reconnect ${notice.email}`, MAX_TITLE_BYTES),
+    body: 'Sign in again to keep getting new-mail notifications',
+    bodyLocKey: LOC_KEYS.reconnect,
+    collapseKey: `reauth.${notice.accountId}.${notice.credentialsVersion}`,
+    threadId: notice.accountId,
     data,
   };
 }

@@ -4,10 +4,14 @@ export {
   summaryKey,
   deliveryJobId,
   burstSummaryJobId,
+  reauthKey,
+  reauthDeliveryJobId,
+  type ReauthEvent,
+  type ReauthDeliveryJob,
   type MailEvent,
   type DeliveryJob,
   type BurstSummaryJob,
 } from './mail-event';
 export { JOB_DEFAULTS } from './job-defaults';
 export { createBullConnection } from './bullmq-connection';
-export { MailEventsProducer } from './mail-events.producer';
+export { MailEventsProducer, type MailEventsJobData, type MailEventsJobName } from './mail-events.producer';

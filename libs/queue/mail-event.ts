@@ -57,3 +57,31 @@ export interface BurstSummaryJob {
 export function burstSummaryJobId(deviceId: string, windowStart: number): string {
   return `burst.${deviceId}.${windowStart}`;
 }
+
+/**
+ * An account's credentials were refused for good (`auth_failed`, `reauth_required`): every device
+ * of the person gets one "Reconnect <email>" notification. Carries no secret: the one-time link
+ * is made when each notification is sent.
+ */
+export interface ReauthEvent {
+  accountId: string;
+  userId: string;
+  /** The credentials version that was refused: re-arming bumps it, so the next refusal is new. */
+  credentialsVersion: number;
+  code: string;
+  detectedAt: number;
+}
+
+/** Exactly one Reconnect per account and credentials version, whichever worker sees the refusal. */
+export function reauthKey(accountId: string, credentialsVersion: number): string {
+  return `reauth.${accountId}.${credentialsVersion}`;
+}
+
+export interface ReauthDeliveryJob {
+  event: ReauthEvent;
+  deviceId: string;
+}
+
+export function reauthDeliveryJobId(event: ReauthEvent, deviceId: string): string {
+  return `${reauthKey(event.accountId, event.credentialsVersion)}.${deviceId}`;
+}

@@ -3,12 +3,15 @@ import { Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config';
 import { createBullConnection } from './bullmq-connection';
 import { JOB_DEFAULTS } from './job-defaults';
-import type { MailEvent } from './mail-event';
+import { reauthKey, type MailEvent, type ReauthEvent } from './mail-event';
 import { JobName, QueueName } from './queue-names';
+
+export type MailEventsJobName = JobName.NewMail | JobName.Reauth;
+export type MailEventsJobData = MailEvent | ReauthEvent;
 
 @Injectable()
 export class MailEventsProducer implements OnApplicationShutdown {
-  private readonly queue: Queue<MailEvent, unknown, JobName.NewMail>;
+  private readonly queue: Queue<MailEventsJobData, unknown, MailEventsJobName>;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.queue = new Queue(QueueName.MailEvents, {
@@ -22,6 +25,11 @@ export class MailEventsProducer implements OnApplicationShutdown {
   async enqueue(events: MailEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.queue.addBulk(events.map((data) => ({ name: JobName.NewMail, data, opts: { jobId: data.messageKey } })));
+  }
+
+  /** Once per account and credentials version (job id), however many workers or retries see the refusal. */
+  async enqueueReauth(event: ReauthEvent): Promise<void> {
+    await this.queue.add(JobName.Reauth, event, { jobId: reauthKey(event.accountId, event.credentialsVersion) });
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -10,4 +10,8 @@ export enum JobName {
   Deliver = 'deliver',
   /** A device's burst summary ("N new messages"), delayed to the end of its window. */
   DeliverBurstSummary = 'deliver-burst-summary',
+  /** An account's credentials were refused for good: ask the person back (one per credentials version). */
+  Reauth = 'reauth',
+  /** One device's "Reconnect <email>" notification. */
+  DeliverReauth = 'deliver-reauth',
 }

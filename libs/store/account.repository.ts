@@ -14,20 +14,49 @@ import type {
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
 
+/** An OAuth2 grant as stored: the refresh token sealed like a password, the access token beside it. */
+export interface OAuthGrantInput {
+  provider: string;
+  refreshToken: string;
+  access: OAuthAccess;
+}
+
+export interface OAuthAccess {
+  accessToken: string;
+  /** ms since epoch. */
+  expiresAt: number;
+}
+
 export interface NewAccount {
   email: string;
   imap: ImapEndpoint;
   username: string;
-  password: string;
+  /** Exactly one of `password` and `oauth`. */
+  password?: string;
+  oauth?: OAuthGrantInput;
   options?: Partial<AccountOptions>;
 }
 
-export interface AccountCredentials {
-  username: string;
-  password: string;
-  /** See `Account.credentialsVersion`. */
+export type AccountCredentials =
+  | {
+      kind: 'password';
+      username: string;
+      password: string;
+      /** See `Account.credentialsVersion`. */
+      version: number;
+    }
+  | { kind: 'oauth2'; username: string; provider: string; refreshToken: string; version: number };
+
+/** What a token source reads: the grant, the cached access token, and the sealed blob for compare-and-set. */
+export interface StoredOAuthGrant {
+  provider: string;
+  refreshToken: string;
   version: number;
+  sealed: string;
+  access?: OAuthAccess;
 }
+
+type SealedSecret = { password: string } | { kind: 'oauth2'; provider: string; refreshToken: string };
 
 /** What the worker writes about a live connection: never over `disabled`, never for older credentials. */
 const SET_STATUS = `
@@ -39,14 +68,40 @@ for i = 2, #ARGV, 2 do
 end
 return 1`;
 
-/** Replaces the sealed credentials; a disabled account stays disabled, any other goes back to connecting. */
+/**
+ * Replaces the sealed credentials; a disabled account stays disabled, any other goes back to
+ * connecting (the cursor is untouched: mail that arrived meanwhile is caught up). With KEYS[3]
+ * and KEYS[4] (a Reconnect link session and its scope) it also consumes that session, atomically:
+ * -1 when the session is already gone. ARGV: username, sealed, account id, auth type, provider
+ * ('' for none), sealed access token ('' for none).
+ */
 const REPLACE_CREDENTIALS = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'username', ARGV[1], 'credentials', ARGV[2])
+if KEYS[3] then
+  if redis.call('GET', KEYS[4]) ~= ARGV[3] then return -1 end
+  redis.call('DEL', KEYS[3], KEYS[4])
+end
+redis.call('HSET', KEYS[1], 'username', ARGV[1], 'credentials', ARGV[2], 'authType', ARGV[4])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'oauthProvider', ARGV[5]) else redis.call('HDEL', KEYS[1], 'oauthProvider') end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'oauthAccess', ARGV[6]) else redis.call('HDEL', KEYS[1], 'oauthAccess') end
 redis.call('HINCRBY', KEYS[1], 'credentialsVersion', 1)
 redis.call('HDEL', KEYS[1], 'lastError', 'nextAttemptAt', 'alert')
 if redis.call('HGET', KEYS[1], 'status') ~= 'disabled' then redis.call('HSET', KEYS[1], 'status', 'connecting') end
 redis.call('PUBLISH', KEYS[2], ARGV[3])
+return 1`;
+
+/**
+ * A refreshed grant, written only while the account still holds the same credentials version;
+ * a rotated refresh token replaces the sealed one only if nobody replaced it meanwhile
+ * (ARGV: version, expected sealed grant, new sealed grant or '', sealed access token).
+ */
+const STORE_REFRESHED = `
+if (redis.call('HGET', KEYS[1], 'credentialsVersion') or '0') ~= ARGV[1] then return 0 end
+if ARGV[3] ~= '' then
+  if redis.call('HGET', KEYS[1], 'credentials') ~= ARGV[2] then return 0 end
+  redis.call('HSET', KEYS[1], 'credentials', ARGV[3])
+end
+redis.call('HSET', KEYS[1], 'oauthAccess', ARGV[4])
 return 1`;
 
 const SET_ENABLED = `
@@ -62,6 +117,9 @@ redis.call('PUBLISH', KEYS[2], ARGV[2])
 return 1`;
 
 const CREDENTIALS_FIELD = 'credentials';
+const ACCESS_FIELD = 'oauthAccess';
+/** The access token is sealed apart from the grant, under its own associated data. */
+const accessAad = (accountId: string) => `${accountId}#access`;
 
 function toAccount(h: Record<string, string>): Account | null {
   if (!h.id || !h.userId || !h.email || !h.host || !h.port || !h.createdAt) return null;
@@ -72,6 +130,8 @@ function toAccount(h: Record<string, string>): Account | null {
     provider: 'imap',
     imap: { host: h.host, port: Number(h.port), tls: h.tls === 'true' },
     username: h.username ?? h.email,
+    authType: h.authType === 'oauth2' ? 'oauth2' : 'password',
+    ...(h.authType === 'oauth2' && h.oauthProvider ? { oauthProvider: h.oauthProvider } : {}),
     options: { notifySeen: h.notifySeen === 'true' },
     status: (h.status as AccountStatus | undefined) ?? 'connecting',
     ...(h.lastError ? { lastError: h.lastError } : {}),
@@ -100,6 +160,14 @@ export class AccountRepository {
    */
   async create(userId: string, input: NewAccount, initialCursor: MailboxCursor): Promise<Account> {
     const id = newId('acc');
+    const secret: SealedSecret | undefined = input.oauth
+      ? { kind: 'oauth2', provider: input.oauth.provider, refreshToken: input.oauth.refreshToken }
+      : input.password !== undefined
+        ? { password: input.password }
+        : undefined;
+    if (!secret || (input.oauth && input.password !== undefined)) {
+      throw new Error('an account needs exactly one of a password and an OAuth2 grant');
+    }
     const account: Account = {
       id,
       userId,
@@ -107,12 +175,14 @@ export class AccountRepository {
       provider: 'imap',
       imap: input.imap,
       username: input.username,
+      authType: input.oauth ? 'oauth2' : 'password',
+      ...(input.oauth ? { oauthProvider: input.oauth.provider } : {}),
       options: { notifySeen: input.options?.notifySeen ?? false },
       status: 'connecting',
       credentialsVersion: 0,
       createdAt: new Date().toISOString(),
     };
-    const sealed = this.cipher.seal(JSON.stringify({ password: input.password }), id);
+    const sealed = this.cipher.seal(JSON.stringify(secret), id);
     await this.redis
       .multi()
       .hset(RedisKeys.account(id), {
@@ -126,6 +196,13 @@ export class AccountRepository {
         notifySeen: String(account.options.notifySeen),
         status: account.status,
         createdAt: account.createdAt,
+        authType: account.authType,
+        ...(input.oauth
+          ? {
+              oauthProvider: input.oauth.provider,
+              [ACCESS_FIELD]: this.cipher.seal(JSON.stringify(input.oauth.access), accessAad(id)),
+            }
+          : {}),
         [CREDENTIALS_FIELD]: sealed,
       })
       .hset(RedisKeys.cursor(id), {
@@ -178,8 +255,93 @@ export class AccountRepository {
       'credentialsVersion',
     );
     if (!username || !sealed) return null;
-    const { password } = JSON.parse(this.cipher.open(sealed, accountId)) as { password: string };
-    return { username, password, version: Number(version ?? '0') };
+    const secret = JSON.parse(this.cipher.open(sealed, accountId)) as SealedSecret;
+    const v = Number(version ?? '0');
+    return 'password' in secret
+      ? { kind: 'password', username, password: secret.password, version: v }
+      : { kind: 'oauth2', username, provider: secret.provider, refreshToken: secret.refreshToken, version: v };
+  }
+
+  /** The account's OAuth2 grant and cached access token, or null for a password account (or none). */
+  async oauthGrant(accountId: string): Promise<StoredOAuthGrant | null> {
+    const [sealed, version, sealedAccess] = await this.redis.hmget(
+      RedisKeys.account(accountId),
+      CREDENTIALS_FIELD,
+      'credentialsVersion',
+      ACCESS_FIELD,
+    );
+    if (!sealed) return null;
+    const secret = JSON.parse(this.cipher.open(sealed, accountId)) as SealedSecret;
+    if ('password' in secret) return null;
+    let access: OAuthAccess | undefined;
+    if (sealedAccess) {
+      try {
+        access = JSON.parse(this.cipher.open(sealedAccess, accessAad(accountId))) as OAuthAccess;
+      } catch {
+        // Sealed under a key since retired: a refresh replaces it.
+        access = undefined;
+      }
+    }
+    return {
+      provider: secret.provider,
+      refreshToken: secret.refreshToken,
+      version: Number(version ?? '0'),
+      sealed,
+      ...(access ? { access } : {}),
+    };
+  }
+
+  /**
+   * Stores what a refresh returned: the new access token and, when the provider rotated it, the
+   * new refresh token. False when the credentials were replaced (re-linked) or the grant was
+   * rotated by someone else since `grant` was read.
+   */
+  async storeRefreshedGrant(
+    accountId: string,
+    grant: StoredOAuthGrant,
+    rotatedRefreshToken: string | undefined,
+    access: OAuthAccess,
+  ): Promise<boolean> {
+    const newSealed =
+      rotatedRefreshToken && rotatedRefreshToken !== grant.refreshToken
+        ? this.cipher.seal(
+            JSON.stringify({ kind: 'oauth2', provider: grant.provider, refreshToken: rotatedRefreshToken }),
+            accountId,
+          )
+        : '';
+    const applied = await this.redis.eval(
+      STORE_REFRESHED,
+      1,
+      RedisKeys.account(accountId),
+      String(grant.version),
+      grant.sealed,
+      newSealed,
+      this.cipher.seal(JSON.stringify(access), accessAad(accountId)),
+    );
+    return applied === 1;
+  }
+
+  /**
+   * Re-arms an account with a new OAuth2 grant (the person signed in again): same account, cursor
+   * kept, credentials version bumped so the worker reconnects. `consume`: the Reconnect link
+   * session that authorised it, ended in the same step. 'link_used' when that session is gone.
+   */
+  async rearmWithOAuth(
+    userId: string,
+    accountId: string,
+    username: string,
+    grant: OAuthGrantInput,
+    consume?: { sessionKey: string; scopeKey: string },
+  ): Promise<Account | 'not_found' | 'link_used'> {
+    if (!(await this.findForUser(userId, accountId))) return 'not_found';
+    const sealed = this.cipher.seal(
+      JSON.stringify({ kind: 'oauth2', provider: grant.provider, refreshToken: grant.refreshToken }),
+      accountId,
+    );
+    const sealedAccess = this.cipher.seal(JSON.stringify(grant.access), accessAad(accountId));
+    const result = await this.replace(accountId, username, sealed, 'oauth2', grant.provider, sealedAccess, consume);
+    if (result === -1) return 'link_used';
+    return (await this.find(accountId)) ?? 'not_found';
   }
 
   /** New credentials (already verified against the server): workers reconnect with them. */
@@ -208,19 +370,36 @@ export class AccountRepository {
     accountId: string,
     username: string,
     password: string,
-  ): Promise<Account | null> {
+    consume?: { sessionKey: string; scopeKey: string },
+  ): Promise<Account | null | 'link_used'> {
     if (!(await this.findForUser(userId, accountId))) return null;
     const sealed = this.cipher.seal(JSON.stringify({ password }), accountId);
-    await this.redis.eval(
+    if ((await this.replace(accountId, username, sealed, 'password', '', '', consume)) === -1) return 'link_used';
+    return this.find(accountId);
+  }
+
+  private async replace(
+    accountId: string,
+    username: string,
+    sealed: string,
+    authType: Account['authType'],
+    provider: string,
+    sealedAccess: string,
+    consume: { sessionKey: string; scopeKey: string } | undefined,
+  ): Promise<number> {
+    const keys = [RedisKeys.account(accountId), RedisKeys.accountsChannel()];
+    if (consume) keys.push(consume.sessionKey, consume.scopeKey);
+    return (await this.redis.eval(
       REPLACE_CREDENTIALS,
-      2,
-      RedisKeys.account(accountId),
-      RedisKeys.accountsChannel(),
+      keys.length,
+      ...keys,
       username,
       sealed,
       accountId,
-    );
-    return this.find(accountId);
+      authType,
+      provider,
+      sealedAccess,
+    )) as number;
   }
 
   /** `disabled` is the person's choice: no worker holds the account until it is enabled again. */

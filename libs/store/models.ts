@@ -31,6 +31,9 @@ export interface AccountOptions {
   notifySeen: boolean;
 }
 
+/** How the account logs in: a password (or app password), or an OAuth2 grant (XOAUTH2 / OAUTHBEARER). */
+export type AccountAuthType = 'password' | 'oauth2';
+
 export interface Account {
   id: string;
   userId: string;
@@ -38,6 +41,9 @@ export interface Account {
   provider: 'imap';
   imap: ImapEndpoint;
   username: string;
+  authType: AccountAuthType;
+  /** The provider (libs/providers id) whose OAuth2 grant the account holds; set for `oauth2` only. */
+  oauthProvider?: string;
   options: AccountOptions;
   status: AccountStatus;
   /** Sanitized words about the last failure, safe to show the user. */

@@ -9,6 +9,12 @@ export const RedisKeys = {
   apiKey: (apiKeyHash: string) => `${NS}:apikey:${apiKeyHash}`,
   /** A one-time linking URL's token (hashed) → user id; expires by itself. */
   linkSession: (tokenHash: string) => `${NS}:link-session:${tokenHash}`,
+  /** The one account a Reconnect link session may re-arm (same TTL as the session). */
+  linkSessionScope: (tokenHash: string) => `${NS}:link-session:${tokenHash}:scope`,
+  /** A pending OAuth2 authorization (hashed `state`) → JSON; 10 min, claimed once (GETDEL). */
+  oauthState: (stateHash: string) => `${NS}:oauth-state:${stateHash}`,
+  /** Held by the one process refreshing an account's OAuth2 grant. */
+  oauthRefreshLock: (accountId: string) => `${NS}:oauth-refresh-lock:${accountId}`,
   userDevices: (userId: string) => `${NS}:user:${userId}:devices`,
   userAccounts: (userId: string) => `${NS}:user:${userId}:accounts`,
   device: (deviceId: string) => `${NS}:device:${deviceId}`,

@@ -7,6 +7,8 @@ import { WorkerMembership } from './worker-membership.repository';
 import { RedisLifecycle, redisProvider, REDIS } from './redis.provider';
 import { UserRepository } from './user.repository';
 import { LinkSessionRepository } from './link-session.repository';
+import { OAuthStateRepository } from './oauth-state.repository';
+import { OAuthRefreshLockRepository } from './oauth-refresh-lock.repository';
 
 const REPOSITORIES = [
   UserRepository,
@@ -16,6 +18,8 @@ const REPOSITORIES = [
   LeaseRepository,
   WorkerMembership,
   LinkSessionRepository,
+  OAuthStateRepository,
+  OAuthRefreshLockRepository,
 ];
 
 @Global()

@@ -37,6 +37,11 @@ export interface DovecotOptions {
   users?: DovecotUser[];
   /** false: IDLE is not advertised in CAPABILITY, so clients have to poll. Default true. */
   idle?: boolean;
+  /**
+   * Also accept SASL XOAUTH2 / OAUTHBEARER: Dovecot's oauth2 passdb validates each access token
+   * by introspection (RFC 7662) at this URL (the login name must be a user here too).
+   */
+  oauth2?: { introspectionUrl: string };
 }
 
 export interface DeliverInput {
@@ -106,7 +111,7 @@ const INBOX_GENERATION_FIELD = 'inbox_generation';
 
 /** Starts a private Dovecot (IMAP only) on two free 127.0.0.1 ports, imaps and plain imap. */
 export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotHandle> {
-  const server = new DovecotServer(opts.idle ?? true);
+  const server = new DovecotServer(opts.idle ?? true, opts.oauth2);
   try {
     for (const { user, password } of opts.users ?? []) server.putUser(user, password);
     server.writePasswd();
@@ -146,7 +151,10 @@ class DovecotServer implements DovecotHandle {
     lda: findExecutable('dovecot-lda', ['/usr/lib/dovecot', '/usr/libexec/dovecot']),
   };
 
-  constructor(private readonly idle: boolean) {
+  constructor(
+    private readonly idle: boolean,
+    private readonly oauth2?: { introspectionUrl: string },
+  ) {
     raiseInotifyLimits();
     this.tmp = makeTemporaryDir('mailpush-dovecot-');
     this.dir = this.tmp.path;
@@ -351,6 +359,20 @@ class DovecotServer implements DovecotHandle {
 
   private writeConfig(): void {
     const root = process.getuid?.() === 0;
+    const oauth2Path = join(this.dir, 'dovecot-oauth2.conf.ext');
+    if (this.oauth2) {
+      writeFileSync(
+        oauth2Path,
+        [
+          `introspection_url = ${this.oauth2.introspectionUrl}`,
+          'introspection_mode = post',
+          'username_attribute = email',
+          'active_attribute = active',
+          'active_value = true',
+          'force_introspection = yes',
+        ].join('\n') + '\n',
+      );
+    }
     const me = userInfo().username;
     // Only root can chroot; an unprivileged instance runs every process as the caller.
     const noChroot = root ? [] : ['  chroot ='];
@@ -368,7 +390,7 @@ class DovecotServer implements DovecotHandle {
       `ssl_cert = <${this.certPath}`,
       `ssl_key = <${this.keyPath}`,
       'disable_plaintext_auth = no',
-      'auth_mechanisms = plain login',
+      `auth_mechanisms = plain login${this.oauth2 ? ' xoauth2 oauthbearer' : ''}`,
       'auth_verbose = yes',
       // A failed login is answered within 0.5 s (the auth process's check interval), not after 2 s.
       'auth_failure_delay = 0',
@@ -388,6 +410,9 @@ class DovecotServer implements DovecotHandle {
       '  driver = passwd-file',
       `  args = scheme=PLAIN ${this.passwdPath}`,
       '}',
+      ...(this.oauth2
+        ? ['passdb {', '  driver = oauth2', '  mechanisms = xoauth2 oauthbearer', `  args = ${oauth2Path}`, '}']
+        : []),
       'userdb {',
       '  driver = passwd-file',
       `  args = ${this.passwdPath}`,

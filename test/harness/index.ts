@@ -21,3 +21,4 @@ export {
   type ScriptContext,
 } from './fault-proxy';
 export { imapScript, type HostileKind, type ImapScriptOptions } from './imap-script';
+export { startOAuthServer, type OAuthServer, type OAuthServerOptions, type AuthorizeDecision } from './oauth-server';

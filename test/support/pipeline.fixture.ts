@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { startApnsFake, type ApnsFake } from '../fakes/apns-fake';
 import { startFcmFake, type FcmFake } from '../fakes/fcm-fake';
-import { eventually, freePort, startDovecot, startRedis, type DovecotHandle, type RedisHandle } from '../harness';
+import {
+  eventually,
+  freePort,
+  startDovecot,
+  startRedis,
+  type DovecotHandle,
+  type DovecotOptions,
+  type RedisHandle,
+} from '../harness';
 import { ApiClient } from './api-client';
 import { makeAdminToken, makeApnsKey, makeMasterKey } from './factories';
 import { RoleProcess, type Role } from './role-process';
@@ -60,19 +68,25 @@ export async function startPipeline(options: {
   users: { user: string; password: string }[];
   roles?: Role[];
   env?: Record<string, string>;
+  /** The API's port, when a test must know it before the roles start (an OAuth redirect URI). */
+  port?: number;
+  dovecot?: Omit<DovecotOptions, 'users'>;
+  /** Environment that depends on the started Dovecot (e.g. a providers file naming its port). */
+  envFor?: (dovecot: DovecotHandle) => Record<string, string>;
 }): Promise<Pipeline> {
   const key = makeApnsKey();
   const [redis, dovecot, apns, fcm] = await Promise.all([
     startRedis(),
-    startDovecot({ users: options.users }),
+    startDovecot({ ...options.dovecot, users: options.users }),
     startApnsFake({ teamId: key.teamId, keyId: key.keyId, publicKeyPem: key.publicKeyPem, topic: APNS_TOPIC }),
     startFcmFake({ projectId: FCM_PROJECT }),
   ]);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const env: Record<string, string> = {
     ...roleEnv({ redisUrl: redis.url, port, apnsKey: key, apnsUrl: apns.url, fcmUrl: fcm.url }),
     MAILPUSH_LEASE_TTL_MS: '3000',
     ...options.env,
+    ...options.envFor?.(dovecot),
   };
   const roles = new Map<Role, RoleProcess>();
   const startRole = (role: Role): RoleProcess => {

@@ -50,7 +50,7 @@ describe('what the watcher says on the wire', { timeout: 60_000 }, () => {
       notifySeen: false,
       pacer: new ConnectPacer({ perWorker: 100, perHost: 100 }),
       logger: createLogger('protocol-test'),
-      loadCredentials: async () => ({ username: 'u', password: 'p', version: 0 }),
+      loadCredentials: async () => ({ kind: 'password', username: 'u', password: 'p', version: 0 }),
       loadCursor: async () => stored,
       saveCursor: async (c) => {
         stored = c;

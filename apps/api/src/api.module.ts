@@ -21,7 +21,10 @@ import { HealthController } from './health/health.controller';
 import { UsersController } from './users/users.controller';
 import { LinkPageController } from './web/link-page.controller';
 import { CurrentLinkSessionController, LinkSessionsController } from './link-sessions/link-sessions.controller';
+import { OAuthController } from './oauth/oauth.controller';
+import { OAuthLinkService } from './oauth/oauth-link.service';
 import { ProvidersController } from './oauth/providers.controller';
+import { ReconnectController } from './oauth/reconnect.controller';
 
 @Module({
   imports: [ConfigModule, StoreModule],
@@ -38,6 +41,8 @@ import { ProvidersController } from './oauth/providers.controller';
     LinkSessionsController,
     CurrentLinkSessionController,
     ProvidersController,
+    OAuthController,
+    ReconnectController,
   ],
   providers: [
     AccountsService,
@@ -52,6 +57,7 @@ import { ProvidersController } from './oauth/providers.controller';
     DeadLettersService,
     OverviewService,
     ProviderRegistry,
+    OAuthLinkService,
   ],
 })
 export class ApiModule {}

@@ -1,12 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import { BurstBudget, type DeliveriesJobData, type DeliveriesJobName } from '../../../libs/delivery';
+import { BurstBudget, ReconnectLinks, type DeliveriesJobData, type DeliveriesJobName } from '../../../libs/delivery';
 import { createLogger } from '../../../libs/logging';
 import { metrics } from '../../../libs/metrics';
-import { buildBurstSummaryNotification, buildMailNotification } from '../../../libs/notifications';
+import {
+  buildBurstSummaryNotification,
+  buildMailNotification,
+  buildReauthNotification,
+} from '../../../libs/notifications';
 import type { PushNotification } from '../../../libs/push';
-import { JobName, type BurstSummaryJob, type DeliveryJob } from '../../../libs/queue';
-import { DeviceRepository, type Device } from '../../../libs/store';
+import { JobName, type BurstSummaryJob, type DeliveryJob, type ReauthDeliveryJob } from '../../../libs/queue';
+import { AccountRepository, DeviceRepository, type Device } from '../../../libs/store';
 import { PushTransports } from './push-transports';
 
 const log = createLogger('dispatcher');
@@ -26,12 +30,39 @@ export class DeliveryHandler {
     private readonly devices: DeviceRepository,
     private readonly transports: PushTransports,
     private readonly burst: BurstBudget,
+    private readonly accounts: AccountRepository,
+    private readonly links: ReconnectLinks,
   ) {}
 
   async handle(job: Job<DeliveriesJobData, unknown, DeliveriesJobName>): Promise<DeliveryOutcome> {
-    return job.name === JobName.DeliverBurstSummary
-      ? this.deliverSummary(job.data as BurstSummaryJob)
-      : this.deliverMessage(job.data as DeliveryJob);
+    switch (job.name) {
+      case JobName.DeliverBurstSummary:
+        return this.deliverSummary(job.data as BurstSummaryJob);
+      case JobName.DeliverReauth:
+        return this.deliverReauth(job.data as ReauthDeliveryJob);
+      default:
+        return this.deliverMessage(job.data as DeliveryJob);
+    }
+  }
+
+  /** The link is made now, not at fan-out: no usable token ever sits in a queue job. */
+  private async deliverReauth({ event, deviceId }: ReauthDeliveryJob): Promise<DeliveryOutcome> {
+    const device = await this.devices.find(deviceId);
+    if (!device || device.userId !== event.userId) return { status: 'skipped' };
+    const account = await this.accounts.find(event.accountId);
+    if (!account || account.userId !== event.userId) return { status: 'skipped', code: 'account_gone' };
+    if (account.credentialsVersion !== event.credentialsVersion) return { status: 'skipped', code: 'rearmed' };
+    const url = await this.links.create(account);
+    const n = buildReauthNotification(
+      {
+        accountId: account.id,
+        email: account.email,
+        credentialsVersion: event.credentialsVersion,
+        ...(url ? { url } : {}),
+      },
+      device.privacy,
+    );
+    return this.send(device, n, { messageKey: n.collapseKey });
   }
 
   private async deliverMessage({ event, deviceId }: DeliveryJob): Promise<DeliveryOutcome> {

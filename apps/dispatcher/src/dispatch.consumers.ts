@@ -17,7 +17,10 @@ import {
   createBullConnection,
   type BurstSummaryJob,
   type DeliveryJob,
+  type MailEventsJobData,
+  type MailEventsJobName,
   type MailEvent,
+  type ReauthEvent,
 } from '../../../libs/queue';
 import { DeviceRepository } from '../../../libs/store';
 import { deliveryBackoffMs } from './delivery-backoff';
@@ -50,11 +53,18 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
 
   onApplicationBootstrap(): void {
     const common = { prefix: this.config.queuePrefix };
-    const fanOut = new Worker<MailEvent, FanOutOutcome>(QueueName.MailEvents, (job) => this.fanOut.fanOut(job.data), {
-      ...common,
-      connection: createBullConnection(this.config.redisUrl),
-      concurrency: FAN_OUT_CONCURRENCY,
-    });
+    const fanOut = new Worker<MailEventsJobData, FanOutOutcome, MailEventsJobName>(
+      QueueName.MailEvents,
+      (job) =>
+        job.name === JobName.Reauth
+          ? this.fanOut.fanOutReauth(job.data as ReauthEvent)
+          : this.fanOut.fanOut(job.data as MailEvent),
+      {
+        ...common,
+        connection: createBullConnection(this.config.redisUrl),
+        concurrency: FAN_OUT_CONCURRENCY,
+      },
+    );
     const deliver = new Worker<DeliveriesJobData, DeliveryOutcome, DeliveriesJobName>(
       QueueName.Deliveries,
       (job) => this.delivery.handle(job),
@@ -88,6 +98,12 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
     job: Job<DeliveriesJobData, DeliveryOutcome, DeliveriesJobName>,
     err: Error,
   ): Promise<void> {
+    if (job.name === JobName.DeliverReauth) {
+      // A Reconnect is asked again at the next refusal after a re-arm; the account stays visible in auth_error.
+      metrics.deadLetters.inc({ platform: 'unknown' });
+      log.error('a reconnect notification gave up after all attempts', { jobId: job.id });
+      return;
+    }
     const target: DeadLetterJob =
       job.name === JobName.DeliverBurstSummary
         ? { jobName: JobName.DeliverBurstSummary, data: job.data as BurstSummaryJob }

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '../../../libs/config';
-import { BurstBudget, DeadLetterRepository, UserEventsPublisher } from '../../../libs/delivery';
+import { BurstBudget, DeadLetterRepository, ReconnectLinks, UserEventsPublisher } from '../../../libs/delivery';
 import { StoreModule } from '../../../libs/store';
 import { DeliveryHandler } from './delivery.handler';
 import { DispatchConsumers } from './dispatch.consumers';
@@ -17,6 +17,7 @@ import { PushTransports } from './push-transports';
     FanOutService,
     DeliveryHandler,
     DispatchConsumers,
+    ReconnectLinks,
   ],
 })
 export class DispatcherModule {}

@@ -3,6 +3,7 @@ import type { JobsOptions } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../../../libs/config';
 import {
   BurstBudget,
+  ReconnectLinks,
   UserEventsPublisher,
   createDeliveriesQueue,
   type DeliveriesJobData,
@@ -10,11 +11,20 @@ import {
   type DeliveriesQueue,
 } from '../../../libs/delivery';
 import { metrics } from '../../../libs/metrics';
-import { JobName, burstSummaryJobId, deliveryJobId, type MailEvent } from '../../../libs/queue';
-import { DeviceRepository } from '../../../libs/store';
+import {
+  JobName,
+  burstSummaryJobId,
+  deliveryJobId,
+  reauthDeliveryJobId,
+  type MailEvent,
+  type ReauthEvent,
+} from '../../../libs/queue';
+import { AccountRepository, DeviceRepository } from '../../../libs/store';
 
 export type FanOutOutcome =
-  { status: 'fanned_out'; devices: number; individually: number; inSummary: number } | { status: 'no_devices' };
+  | { status: 'fanned_out'; devices: number; individually: number; inSummary: number }
+  | { status: 'no_devices' }
+  | { status: 'skipped'; reason: string };
 
 /** The summary job runs this long after its window closes, so the last admission has landed. */
 const SUMMARY_GRACE_MS = 1000;
@@ -33,6 +43,8 @@ export class FanOutService implements OnApplicationShutdown {
     private readonly devices: DeviceRepository,
     private readonly burst: BurstBudget,
     private readonly userEvents: UserEventsPublisher,
+    private readonly accounts: AccountRepository,
+    private readonly links: ReconnectLinks,
   ) {
     this.deliveries = createDeliveriesQueue(config);
   }
@@ -67,6 +79,29 @@ export class FanOutService implements OnApplicationShutdown {
     await this.userEvents.publish(event);
     if (devices.length === 0) return { status: 'no_devices' };
     return { status: 'fanned_out', devices: devices.length, individually, inSummary: devices.length - individually };
+  }
+
+  /**
+   * "Reconnect <email>": one delivery per device (id = account + credentials version + device, so
+   * however often the refusal is seen, each device is told once), outside the burst budget, and
+   * one event on the live stream. Skipped when the account was re-armed or deleted meanwhile.
+   */
+  async fanOutReauth(event: ReauthEvent): Promise<FanOutOutcome> {
+    const account = await this.accounts.find(event.accountId);
+    if (!account || account.userId !== event.userId) return { status: 'skipped', reason: 'account_gone' };
+    if (account.credentialsVersion !== event.credentialsVersion) return { status: 'skipped', reason: 'rearmed' };
+    const devices = await this.devices.listForUser(event.userId);
+    if (devices.length > 0) {
+      await this.deliveries.addBulk(
+        devices.map((device) => {
+          const jobId = reauthDeliveryJobId(event, device.id);
+          return { name: JobName.DeliverReauth, data: { event, deviceId: device.id }, opts: { jobId } };
+        }),
+      );
+    }
+    await this.userEvents.publishReauth(event, account.email, await this.links.create(account));
+    if (devices.length === 0) return { status: 'no_devices' };
+    return { status: 'fanned_out', devices: devices.length, individually: devices.length, inSummary: 0 };
   }
 
   async onApplicationShutdown(): Promise<void> {

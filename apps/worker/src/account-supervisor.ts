@@ -17,6 +17,7 @@ import {
   WorkerMembership,
 } from '../../../libs/store';
 import { rankedOwner } from './account-ranking';
+import { CredentialHooks } from './credential-hooks';
 import { toMailEvents } from './mail-events.mapper';
 
 const log = createLogger('supervisor');
@@ -63,6 +64,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     private readonly leases: LeaseRepository,
     private readonly events: MailEventsProducer,
     private readonly membership: WorkerMembership,
+    private readonly credentialHooks: CredentialHooks,
   ) {
     this.members = [config.workerId];
     const imap = config.imap;
@@ -301,6 +303,8 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
         });
         await this.accounts.setStatus(account.id, update, credentialsVersion);
       },
+      // OAuth2 token source and the Reconnect announcement (issue 7): see credential-hooks.ts.
+      ...this.credentialHooks.for(account),
       onAuthError: () => this.whileHeld(account.id, lease, () => void this.release(account.id)),
       onOwnershipLost: () => this.whileHeld(account.id, lease, () => void this.release(account.id, false)),
     });

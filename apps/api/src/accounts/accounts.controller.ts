@@ -18,6 +18,8 @@ export function presentAccount(a: Account) {
     provider: a.provider,
     imap: a.imap,
     username: a.username,
+    auth: a.authType,
+    oauthProvider: a.oauthProvider ?? null,
     options: a.options,
     status: a.status,
     lastError: a.lastError ?? null,

@@ -42,7 +42,12 @@ export class AccountsService {
    * the account leaves `auth_error` and a worker connects with them (the cursor is kept, so mail
    * that arrived meanwhile is still notified).
    */
-  async replaceCredentials(userId: string, accountId: string, body: ReplaceCredentialsBody): Promise<Account> {
+  async replaceCredentials(
+    userId: string,
+    accountId: string,
+    body: ReplaceCredentialsBody,
+    consume?: { sessionKey: string; scopeKey: string },
+  ): Promise<Account> {
     const account = await this.accounts.findForUser(userId, accountId);
     if (!account) throw notFound('Account');
     const username = body.auth.username ?? account.username;
@@ -51,7 +56,10 @@ export class AccountsService {
       log.info('new credentials refused', { userId, accountId, code: check.error.code });
       throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, check.error.code, check.error.message);
     }
-    const updated = await this.accounts.replaceCredentials(userId, accountId, username, body.auth.password);
+    const updated = await this.accounts.replaceCredentials(userId, accountId, username, body.auth.password, consume);
+    if (updated === 'link_used') {
+      throw new ApiError(HttpStatus.UNAUTHORIZED, 'link_expired', 'This reconnect link was already used');
+    }
     if (!updated) throw notFound('Account');
     log.info('account credentials replaced', { userId, accountId });
     return updated;

@@ -6,6 +6,7 @@ import {
   Injectable,
   createParamDecorator,
 } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
@@ -63,14 +64,25 @@ export interface LinkSessionContext {
   token: string;
   userId: string;
   expiresAt: string;
+  /** A Reconnect link: the one account it may re-arm. */
+  accountId?: string;
 }
+
+/**
+ * Routes that admit a Reconnect link (a link session scoped to one account). Every other
+ * link-session route refuses one: it re-arms its account and does nothing else.
+ */
+export const AllowScopedLinkSession = Reflector.createDecorator<boolean>();
 
 type LinkRequest = Request & { linkSession?: LinkSessionContext };
 
 /** Admits the bearer of a linking token (`mpl_…`) while its session lives (not ended, not expired). */
 @Injectable()
 export class LinkSessionGuard implements CanActivate {
-  constructor(private readonly sessions: LinkSessionRepository) {}
+  constructor(
+    private readonly sessions: LinkSessionRepository,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<LinkRequest>();
@@ -81,6 +93,13 @@ export class LinkSessionGuard implements CanActivate {
         HttpStatus.UNAUTHORIZED,
         'link_expired',
         'This link is unknown, ended or expired; ask the app for a new one',
+      );
+    }
+    if (session.accountId && !this.reflector.get(AllowScopedLinkSession, context.getHandler())) {
+      throw new ApiError(
+        HttpStatus.FORBIDDEN,
+        'link_scope',
+        'This link only reconnects one mailbox; ask the app for a linking link to do more',
       );
     }
     req.linkSession = { token, ...session };

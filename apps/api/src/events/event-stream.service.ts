@@ -67,7 +67,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
 
     const unsubscribe = await this.subscriber.subscribe(userId, (message) => {
       const id = messageId(message);
-      write(`${id ? `id: ${id}\n` : ''}event: new-mail\ndata: ${message}\n\n`);
+      write(`${id ? `id: ${id}\n` : ''}event: ${eventName(message)}\ndata: ${message}\n\n`);
     });
     if (stream.closed) {
       unsubscribe();
@@ -95,5 +95,14 @@ function messageId(message: string): string | undefined {
     return typeof id === 'string' && /^[\w.-]{1,128}$/.test(id) ? id : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** `reauth` for a Reconnect event, `new-mail` for everything else. */
+function eventName(message: string): string {
+  try {
+    return (JSON.parse(message) as { type?: unknown }).type === 'reauth' ? 'reauth' : 'new-mail';
+  } catch {
+    return 'new-mail';
   }
 }

@@ -1,0 +1,33 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { REDIS } from './redis.provider';
+import { RedisKeys } from './redis-keys';
+
+export interface RefreshLock {
+  accountId: string;
+  owner: string;
+}
+
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * One process at a time refreshes an account's OAuth2 grant: with rotating refresh tokens, two
+ * concurrent refreshes spend the same token twice and a strict provider revokes the grant. Kept
+ * apart from account ownership (leases) on purpose: during a hand-over two workers may both hold
+ * an account for a moment, and they must still not refresh at once.
+ */
+@Injectable()
+export class OAuthRefreshLockRepository {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async acquire(accountId: string, ttlMs: number): Promise<RefreshLock | null> {
+    const owner = randomBytes(12).toString('base64url');
+    const ok = await this.redis.set(RedisKeys.oauthRefreshLock(accountId), owner, 'PX', ttlMs, 'NX');
+    return ok === 'OK' ? { accountId, owner } : null;
+  }
+
+  async release(lock: RefreshLock): Promise<void> {
+    await this.redis.eval(RELEASE, 1, RedisKeys.oauthRefreshLock(lock.accountId), lock.owner);
+  }
+}
