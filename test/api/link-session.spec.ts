@@ -173,4 +173,25 @@ describe('link-session routes', { timeout: 90_000 }, () => {
     const withKey = await user.get('/v1/link-session/accounts');
     assert.equal(withKey.status, 401, 'an API key is not a link token');
   });
+
+  it('refuses every one of these routes to a Reconnect link (a session scoped to one account): 403 link_scope', async () => {
+    const { link, token } = await userWithSession();
+    const account = await link.post<AccountJson>('/v1/link-session/accounts', accountBody('dana+scoped@example.test'));
+    assert.equal(account.status, 201);
+    // What the oauth branch's Reconnect link is in Redis: the session plus the one account it may re-arm.
+    const hash = sha256Hex(token);
+    await raw.set(RedisKeys.linkSessionScope(hash), account.body.id, 'PX', 60_000);
+    for (const [method, path] of [
+      ['GET', '/v1/link-session/accounts'],
+      ['GET', `/v1/link-session/accounts/${account.body.id}`],
+      ['DELETE', `/v1/link-session/accounts/${account.body.id}`],
+      ['POST', '/v1/link-session/devices'],
+      ['GET', '/v1/link-session/events'],
+    ] as const) {
+      const res = await link.request<{ error: { code: string } }>(method, path, method === 'POST' ? {} : undefined);
+      assert.equal(res.status, 403, `${method} ${path}`);
+      assert.equal(res.body.error.code, 'link_scope', `${method} ${path}`);
+    }
+    assert.ok(await raw.exists(RedisKeys.account(account.body.id)), 'the account is untouched');
+  });
 });

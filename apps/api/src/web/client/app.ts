@@ -62,6 +62,10 @@ function startStream(): void {
       list.mail(event);
       void accounts.refresh();
     },
+    reauth: (event) => {
+      list.reauth(event);
+      void accounts.refresh();
+    },
     state: (state, detail) => {
       list.state(state, detail);
       if (state === 'ended' && linkToken) linkExpired();
@@ -79,15 +83,24 @@ function showForm(visible: boolean): void {
 
 async function openLinkSession(): Promise<void> {
   section('key-section').hidden = true;
-  if (!linkToken) return linkExpired();
-  const res = await api.call<{ expiresAt: string }>('GET', '/v1/link-session');
-  if (res.status !== 200 || !res.body.expiresAt) return linkExpired();
+  const linked = new URLSearchParams(location.search).get('linked');
+  const res = linkToken ? await api.call<{ expiresAt: string }>('GET', '/v1/link-session') : undefined;
+  if (res?.status !== 200 || !res.body.expiresAt) {
+    // Back from a Reconnect link (used up by the re-arm) or after the session ended: the sign-in
+    // itself worked, there is just nothing more this tab may show.
+    if (!linked) return linkExpired();
+    form.hidden = true;
+    return say(
+      byId('session-status', HTMLParagraphElement),
+      'Signed in: your mailbox is linked. You can go back to the app.',
+      'ok',
+    );
+  }
   say(
     byId('session-status', HTMLParagraphElement),
     `This link works until ${new Date(res.body.expiresAt).toLocaleTimeString()}.`,
   );
   showManagement(true);
-  const linked = new URLSearchParams(location.search).get('linked');
   if (linked) followLinked(linked);
   if (!(await accounts.refresh())) return linkExpired();
   showForm(accounts.accounts.length === 0 && !linked);

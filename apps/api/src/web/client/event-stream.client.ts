@@ -8,9 +8,18 @@ export interface MailEventView {
   summary?: { count: number };
 }
 
+/** "Reconnect <email>": a mailbox's sign-in stopped working (the same event a phone gets as a push). */
+export interface ReauthEventView {
+  id: string;
+  accountId: string;
+  email: string;
+  url?: string;
+}
+
 export interface StreamHandlers {
   state(state: 'connecting' | 'live' | 'retrying' | 'ended', detail?: string): void;
   mail(event: MailEventView): void;
+  reauth(event: ReauthEventView): void;
 }
 
 const RETRY_MS = 3000;
@@ -85,24 +94,25 @@ export class EventStreamClient {
         } else if (frame.event === 'end') {
           this.on.state('ended', codeOf(frame.data));
           return 'ended';
-        } else if (frame.event === 'new-mail') {
-          this.deliver(frame.data);
+        } else if (frame.event === 'new-mail' || frame.event === 'reauth') {
+          this.deliver(frame.event, frame.data);
         }
       }
     }
   }
 
-  private deliver(data: string): void {
-    let event: MailEventView;
+  private deliver(type: 'new-mail' | 'reauth', data: string): void {
+    let event: MailEventView & ReauthEventView;
     try {
-      event = JSON.parse(data) as MailEventView;
+      event = JSON.parse(data) as MailEventView & ReauthEventView;
     } catch {
       return;
     }
     if (typeof event.id !== 'string' || this.seen.has(event.id)) return;
     this.seen.add(event.id);
     if (this.seen.size > MAX_SEEN) this.seen.delete(this.seen.values().next().value ?? '');
-    this.on.mail(event);
+    if (type === 'reauth') this.on.reauth(event);
+    else this.on.mail(event);
   }
 }
 

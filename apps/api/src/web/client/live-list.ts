@@ -1,5 +1,5 @@
 import { byId, say } from './dom.js';
-import type { MailEventView, StreamHandlers } from './event-stream.client.js';
+import type { MailEventView, ReauthEventView, StreamHandlers } from './event-stream.client.js';
 
 /** The page keeps the newest few; it is a window on what arrives, not a mail client. */
 const MAX_ITEMS = 50;
@@ -34,8 +34,29 @@ export function liveList(mailboxOf: (accountId: string) => string | undefined): 
       const when = new Date(event.detectedAt ?? Date.now()).toLocaleTimeString();
       meta.textContent = `${when} · ${mailboxOf(event.accountId) ?? 'your mailbox'}`;
       item.append(subject, meta);
-      list.prepend(item);
-      while (list.children.length > MAX_ITEMS) list.lastElementChild?.remove();
+      add(item);
+    },
+    reauth(event: ReauthEventView) {
+      const item = document.createElement('li');
+      item.dataset.id = event.id;
+      item.className = 'err';
+      const text = document.createElement('span');
+      text.className = 'subject';
+      text.textContent = `${event.email} needs you to sign in again. `;
+      item.append(text);
+      // Only a link to this server's own sign-in start: the stream is trusted, but not blindly.
+      if (event.url && event.url.startsWith(`${location.origin}/v1/oauth/`)) {
+        const link = document.createElement('a');
+        link.href = event.url;
+        link.textContent = `Reconnect ${event.email}`;
+        item.append(link);
+      }
+      add(item);
     },
   };
+
+  function add(item: HTMLLIElement): void {
+    list.prepend(item);
+    while (list.children.length > MAX_ITEMS) list.lastElementChild?.remove();
+  }
 }
