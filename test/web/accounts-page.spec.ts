@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import webpush from 'web-push';
@@ -157,7 +158,7 @@ describe('accounts page, live list and Notify this browser', { timeout: 180_000 
     const token = url.split('#')[1]!;
     const { page, requests } = await openTab();
     await page.goto(url);
-    await page.locator('#live-status', { hasText: 'Live' }).waitFor();
+    await page.locator('#live-status', { hasText: 'Connected' }).waitFor();
     const message = makeMessage({ from: 'Grace Hopper <grace@example.com>', subject: 'Compiler ready' });
     await p.dovecot.deliver(ERIN.user, message);
     const item = page.locator('#live-list li', { hasText: 'Grace Hopper — Compiler ready' });
@@ -195,6 +196,10 @@ describe('accounts page, live list and Notify this browser', { timeout: 180_000 
     const payload = JSON.parse(push.plaintext!) as { title: string; body: string; tag: string };
     assert.equal(payload.title, 'Ada Lovelace');
     assert.equal(payload.body, 'Notes, part G');
+
+    await page.locator('#live-list li', { hasText: 'Notes, part G' }).waitFor();
+    const shots = process.env.MAILPUSH_SCREENSHOT_DIR;
+    if (shots) await page.screenshot({ path: join(shots, 'accounts-page.png'), fullPage: true });
 
     const cdp = await context.newCDPSession(page);
     await deliverToServiceWorker(cdp, push.plaintext!);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { eventually, freePort, startDovecot, startRedis, type DovecotHandle, type RedisHandle } from '../harness';
+import { Redis } from 'ioredis';
+import { LinkSessionRepository, RedisKeys, sha256Hex } from '../../libs/store';
 import { ApiClient } from '../support/api-client';
 import { launchChromium } from '../support/chromium';
 import { makeAdminToken, makeMasterKey } from '../support/factories';
@@ -18,6 +20,7 @@ describe('web form', { timeout: 90_000 }, () => {
   let page: Page;
   let base: string;
   let apiKey: string;
+  let userId: string;
   let user: ApiClient;
 
   before(async () => {
@@ -35,7 +38,7 @@ describe('web form', { timeout: 90_000 }, () => {
     base = `http://127.0.0.1:${port}`;
     const admin = new ApiClient(base, adminToken);
     await eventually(async () => assert.equal((await admin.get('/healthz')).status, 200), { timeoutMs: 20_000 });
-    apiKey = (await admin.post<{ apiKey: string }>('/v1/users', {})).body.apiKey;
+    ({ apiKey, id: userId } = (await admin.post<{ apiKey: string; id: string }>('/v1/users', {})).body);
     user = new ApiClient(base, apiKey);
     browser = await launchChromium();
     page = await browser.newPage();
@@ -191,5 +194,42 @@ describe('web form', { timeout: 90_000 }, () => {
     assert.equal(forged.status, 401);
     assert.equal((await new ApiClient(base, token).get('/v1/link-session')).status, 200);
     assert.equal((await new ApiClient(base).post('/v1/link-sessions', {})).status, 401);
+  });
+
+  it('opens a password account’s Reconnect link as a password-only form: a wrong password is explained, the right one re-arms the account and uses the link up', async () => {
+    const carol = (await user.get<{ accounts: { id: string; email: string }[] }>('/v1/accounts')).body.accounts.find(
+      (a) => a.email === 'carol@example.test',
+    );
+    assert.ok(carol, 'linked by an earlier test');
+    const raw = new Redis(redis.url);
+    try {
+      // The link a Reconnect notification carries for a password account (libs/delivery/reconnect-links.ts).
+      const { token } = await new LinkSessionRepository(raw).createScoped(userId, carol.id, 60_000);
+      const url = `${base}/link?account=${carol.id}#${token}`;
+      const reconnect = await browser.newPage();
+      await reconnect.goto(url);
+      await reconnect.locator('#form-title', { hasText: 'Reconnect your mailbox' }).waitFor();
+      for (const hidden of ['#provider', '#email', '#host', '#api-key'])
+        assert.equal(await reconnect.isVisible(hidden), false, `${hidden} is not asked for`);
+      await reconnect.fill('#password', 'still-wrong');
+      await reconnect.click('#submit');
+      await reconnect.waitForSelector('#result.err');
+      assert.match((await reconnect.textContent('#result')) ?? '', /app password.*\(auth_failed\)/);
+      await reconnect.fill('#password', CAROL.password);
+      await reconnect.fill('#username', CAROL.user);
+      await reconnect.click('#submit');
+      await reconnect.locator('#result.ok', { hasText: 'Reconnected carol@example.test' }).waitFor();
+      await reconnect.close();
+      assert.equal(await raw.exists(RedisKeys.linkSession(sha256Hex(token))), 0, 'the Reconnect link is used up');
+
+      const again = await browser.newPage();
+      await again.goto(url);
+      await again.fill('#password', CAROL.password);
+      await again.click('#submit');
+      await again.locator('#result.err', { hasText: 'ended or expired' }).waitFor();
+      await again.close();
+    } finally {
+      await raw.quit();
+    }
   });
 });

@@ -117,6 +117,8 @@ describe('web sign-in with an OAuth2 provider', { timeout: 180_000 }, () => {
     assert.match((await page.textContent('#provider-hint')) ?? '', /app password/, 'the password path stays');
     assert.equal(await page.isVisible('#password'), true);
     await page.fill('#email', EMAIL);
+    const shots = process.env.MAILPUSH_SCREENSHOT_DIR;
+    if (shots) await page.screenshot({ path: join(shots, 'link-form.png'), fullPage: true });
     await page.click('button:has-text("Sign in with Google")');
 
     await page.waitForURL(/\/link\?linked=acc_[0-9a-f]+$/, { timeout: 30_000 });

@@ -85,8 +85,11 @@ export class AccountsView {
       tr.insertCell().textContent = a.email;
       const status = tr.insertCell();
       status.dataset.status = a.status;
+      status.dataset.label = 'Status';
       status.textContent = statusWords(a);
-      tr.insertCell().textContent = a.lastEventAt ? new Date(a.lastEventAt).toLocaleString() : '—';
+      const last = tr.insertCell();
+      last.dataset.label = 'Last new mail';
+      last.textContent = a.lastEventAt ? new Date(a.lastEventAt).toLocaleString() : '—';
       const remove = document.createElement('button');
       remove.className = 'link';
       remove.type = 'button';

@@ -25,9 +25,12 @@ const field = (id: string) => byId(id, HTMLInputElement);
 // the way back from a provider's sign-in page).
 const onLinkPage = location.pathname === '/link';
 const linkToken = onLinkPage ? takeLinkToken() : null;
+/** A password account's Reconnect link (`/link?account=<id>#mpl_…`): a token that may only replace its password. */
+const reconnectId = onLinkPage ? new URLSearchParams(location.search).get('account') : null;
 const api = new ApiClient(() => linkToken ?? keyInput.value.trim(), linkToken ? LINK_ROUTES : KEY_ROUTES);
 const accounts = new AccountsView(api);
 const picker = new ProviderPicker((provider) => void signIn(provider));
+accounts.onChange(() => showManagement(managing));
 let stream: EventStreamClient | undefined;
 
 function takeLinkToken(): string | null {
@@ -40,8 +43,14 @@ function takeLinkToken(): string | null {
   return token && LINK_TOKEN.test(token) ? token : null;
 }
 
+let managing = false;
+
+/** The accounts list, Notify this browser and the live list: once the credential works and a mailbox is linked. */
 function showManagement(visible: boolean): void {
-  for (const id of ['accounts-section', 'notify-section', 'live-section']) section(id).hidden = !visible;
+  managing = visible;
+  const any = accounts.accounts.length > 0;
+  section('accounts-section').hidden = !visible || (!any && onLinkPage);
+  for (const id of ['notify-section', 'live-section']) section(id).hidden = !visible || !any;
 }
 
 function linkExpired(): void {
@@ -120,6 +129,45 @@ function followLinked(accountId: string): void {
   });
 }
 
+/** The Reconnect form: only the password (and username) of the one mailbox the link names. */
+function openReconnect(): void {
+  section('key-section').hidden = true;
+  showManagement(false);
+  if (!linkToken) return linkExpired();
+  byId('form-title', HTMLHeadingElement).textContent = 'Reconnect your mailbox';
+  for (const id of ['provider-part', 'email-label', 'server-part']) section(id).hidden = true;
+  submit.textContent = 'Reconnect';
+  say(
+    byId('session-status', HTMLParagraphElement),
+    'The mail server stopped accepting the saved password. Type the new one (or a new app password).',
+  );
+  field('password').focus();
+}
+
+async function reconnect(accountId: string): Promise<void> {
+  const username = field('username').value.trim();
+  const body = { auth: { type: 'password', password: field('password').value, ...(username ? { username } : {}) } };
+  submit.disabled = true;
+  say(result, 'Checking your login with the mail server…');
+  try {
+    const res = await api.call<{ email: string }>(
+      'PUT',
+      `${LINK_ROUTES.accounts}/${encodeURIComponent(accountId)}/credentials`,
+      body,
+    );
+    if (res.status === 401 || res.status === 403) return linkExpired();
+    if (res.status !== 200) return say(result, explain(res.body.error, 'Reconnecting failed.'), 'err');
+    field('password').value = '';
+    sessionStorage.removeItem(LINK_STORAGE);
+    say(result, `Reconnected ${res.body.email ?? 'your mailbox'}: new mail will reach your devices again.`, 'ok');
+    submit.hidden = true;
+  } catch {
+    say(result, 'Could not reach mailpush. Is it running?', 'err');
+  } finally {
+    submit.disabled = false;
+  }
+}
+
 async function openWithKey(): Promise<void> {
   keyInput.value = sessionStorage.getItem(KEY_STORAGE) ?? '';
   keyInput.addEventListener('change', () => {
@@ -139,7 +187,7 @@ async function useKey(): Promise<void> {
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
-  void linkMailbox();
+  void (reconnectId ? reconnect(reconnectId) : linkMailbox());
 });
 linkAnother.addEventListener('click', () => showForm(true));
 byId('notify', HTMLButtonElement).addEventListener('click', () => void notify());
@@ -216,7 +264,8 @@ async function notify(): Promise<void> {
 
 async function start(): Promise<void> {
   await picker.load().catch(() => say(result, 'Could not load the list of providers.', 'err'));
-  if (onLinkPage) await openLinkSession();
+  if (reconnectId) openReconnect();
+  else if (onLinkPage) await openLinkSession();
   else await openWithKey();
 }
 

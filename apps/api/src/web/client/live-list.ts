@@ -6,7 +6,7 @@ const MAX_ITEMS = 50;
 
 const STATE_WORDS = {
   connecting: 'Connecting to the live stream…',
-  live: 'Live: new mail appears here as your devices are notified.',
+  live: 'Connected: new mail appears here as your devices are notified of it.',
   retrying: 'The live stream dropped; reconnecting…',
   ended: 'The live stream has ended: this link has expired. Ask the app for a new one to keep watching here.',
 } as const;
