@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MailEvent } from '../queue';
-import { buildBurstSummaryNotification, buildMailNotification, truncateUtf8 } from './mail-notification.builder';
+import {
+  buildBurstSummaryNotification,
+  buildMailNotification,
+  buildReauthNotification,
+  truncateUtf8,
+} from './mail-notification.builder';
 
 const makeEvent = (overrides: Partial<MailEvent> = {}): MailEvent => ({
   accountId: 'acc_0123456789abcdef0123',
@@ -95,5 +100,29 @@ describe('truncateUtf8', () => {
     assert.equal(truncateUtf8('short', 10), 'short');
     assert.equal(truncateUtf8('😀😀', 5), '…');
     assert.equal(truncateUtf8('long text', 2), '', 'no room even for the ellipsis');
+  });
+});
+
+describe('buildReauthNotification', () => {
+  const notice = {
+    accountId: 'acc_0123456789abcdef0123',
+    email: 'ada@example.com',
+    credentialsVersion: 3,
+    url: 'https://push.example.com/v1/oauth/gmail/start?account=acc_0123456789abcdef0123&link=mpl_x',
+  };
+
+  it('asks to reconnect the address, with the account and the one-time link in data', () => {
+    const n = buildReauthNotification(notice, 'full');
+    assert.equal(n.title, 'Reconnect ada@example.com');
+    assert.equal(n.bodyLocKey, 'RECONNECT');
+    assert.equal(n.collapseKey, 'reauth.acc_0123456789abcdef0123.3');
+    assert.deepEqual(n.data, { kind: 'reauth', type: 'reauth', accountId: notice.accountId, url: notice.url });
+  });
+
+  it('shows no address to a content-free device and carries no url without one', () => {
+    const n = buildReauthNotification({ ...notice, url: undefined }, 'none');
+    assert.equal(n.title, 'Reconnect your mailbox');
+    assert.ok(!JSON.stringify(n).includes('ada@example.com'));
+    assert.equal(n.data.url, undefined);
   });
 });

@@ -84,7 +84,9 @@ describe('account states: auth_error, polling, \\Seen, disabled', { timeout: 120
     assert.equal(fixed.body.lastError, null);
     await s.waitFor('idle');
     await p.dovecot.deliver('st-auth', makeMessage({ subject: msg('after') }));
-    await assertExactlyOnce(p, s, [msg('before'), msg('while auth_error'), msg('after')]);
+    // The refusal also asked the person back, once (issue 7: the Reconnect notification).
+    const reconnect = 'Sign in again to keep getting new-mail notifications';
+    await assertExactlyOnce(p, s, [msg('before'), msg('while auth_error'), msg('after'), reconnect]);
     p.roles
       .get('worker')
       ?.output.forEach((line) => assert.ok(!line.includes('a-brand-new-password'), 'no password in logs'));

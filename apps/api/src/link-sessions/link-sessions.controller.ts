@@ -7,6 +7,7 @@ import { createAccountSchema, type CreateAccountBody } from '../accounts/account
 import { presentAccount } from '../accounts/accounts.controller';
 import { AccountsService } from '../accounts/accounts.service';
 import {
+  AllowScopedLinkSession,
   CurrentLinkSession,
   CurrentUser,
   LinkSessionGuard,
@@ -64,9 +65,11 @@ export class CurrentLinkSessionController {
     private readonly streams: EventStreamService,
   ) {}
 
+  /** A Reconnect link may read this too: `accountId` tells the page which mailbox to re-arm. */
   @Get()
-  current(@CurrentLinkSession() session: LinkSessionContext): { expiresAt: string } {
-    return { expiresAt: session.expiresAt };
+  @AllowScopedLinkSession(true)
+  current(@CurrentLinkSession() session: LinkSessionContext): { expiresAt: string; accountId?: string } {
+    return { expiresAt: session.expiresAt, ...(session.accountId ? { accountId: session.accountId } : {}) };
   }
 
   /** Ends the session before its time ("I'm done" on a shared computer). */
