@@ -129,11 +129,13 @@ function followLinked(accountId: string): void {
   });
 }
 
-/** The Reconnect form: only the password (and username) of the one mailbox the link names. */
-function openReconnect(): void {
+/** The Reconnect form: only the password (and username) of the one mailbox the link is scoped to. */
+async function openReconnect(accountId: string): Promise<void> {
   section('key-section').hidden = true;
   showManagement(false);
   if (!linkToken) return linkExpired();
+  const res = await api.call<{ accountId: string }>('GET', '/v1/link-session');
+  if (res.status !== 200 || res.body.accountId !== accountId) return linkExpired();
   byId('form-title', HTMLHeadingElement).textContent = 'Reconnect your mailbox';
   for (const id of ['provider-part', 'email-label', 'server-part']) section(id).hidden = true;
   submit.textContent = 'Reconnect';
@@ -264,7 +266,7 @@ async function notify(): Promise<void> {
 
 async function start(): Promise<void> {
   await picker.load().catch(() => say(result, 'Could not load the list of providers.', 'err'));
-  if (reconnectId) openReconnect();
+  if (reconnectId) await openReconnect(reconnectId);
   else if (onLinkPage) await openLinkSession();
   else await openWithKey();
 }
