@@ -7,6 +7,9 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
+// The web form is served from dist/ too: a spec run after a bare `tsc -p tsconfig.json` still finds it.
+const web = spawnSync(process.execPath, [resolve(root, 'scripts/build-web.mjs')], { cwd: root, stdio: 'inherit' });
+if (web.status !== 0) process.exit(web.status ?? 1);
 // One CA per run, so that two runs on one machine never pull each other's trust away.
 const caDir = resolve(root, `.test-runs/ca-${process.pid}`);
 rmSync(caDir, { recursive: true, force: true });

@@ -19,9 +19,9 @@ export interface LinkSessionInfo {
 }
 
 /**
- * One-time linking URLs: a phone app asks for one and opens it in a browser, where the person
- * links a mailbox without ever handling an API key. Stored hashed, expiring by themselves, and
- * ended by the first successful link.
+ * Linking URLs: a phone app asks for one and opens it in a browser, where the person links and
+ * manages mailboxes without ever handling an API key. Stored hashed, expiring by themselves (a
+ * short-lived capability, not single-use), or ended early by their bearer.
  */
 @Injectable()
 export class LinkSessionRepository {

@@ -2,51 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../harness';
 import { makeApnsToken } from '../support/factories';
+import { openStream } from '../support/sse-client';
 import { createApiUser, makeMailEvent, startDispatchRig, type DispatchRig } from './dispatch.fixture';
-
-interface SseEvent {
-  event: string;
-  id?: string;
-  data: string;
-}
-
-/** A minimal EventSource: reads `text/event-stream` frames off a fetch body. */
-async function openStream(
-  url: string,
-  apiKey: string,
-): Promise<{ status: number; next(event: string): Promise<SseEvent>; close(): void }> {
-  const controller = new AbortController();
-  const res = await fetch(url, {
-    headers: { authorization: `Bearer ${apiKey}`, accept: 'text/event-stream' },
-    signal: controller.signal,
-  });
-  const reader = res.body?.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  const frames: SseEvent[] = [];
-  async function next(event: string): Promise<SseEvent> {
-    for (;;) {
-      const index = frames.findIndex((f) => f.event === event);
-      if (index >= 0) return frames.splice(index, 1)[0]!;
-      const chunk = await reader!.read();
-      if (chunk.done) throw new Error('stream ended');
-      buffer += decoder.decode(chunk.value, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const parsed: SseEvent = { event: 'message', data: '' };
-        for (const line of frame.split('\n')) {
-          if (line.startsWith('event: ')) parsed.event = line.slice(7);
-          else if (line.startsWith('id: ')) parsed.id = line.slice(4);
-          else if (line.startsWith('data: ')) parsed.data += line.slice(6);
-        }
-        if (!frame.startsWith(':')) frames.push(parsed);
-      }
-    }
-  }
-  return { status: res.status, next, close: () => controller.abort() };
-}
 
 describe('live event stream and dead letters', { timeout: 60_000 }, () => {
   let rig: DispatchRig;

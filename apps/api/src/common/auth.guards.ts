@@ -76,7 +76,7 @@ export const AllowScopedLinkSession = Reflector.createDecorator<boolean>();
 
 type LinkRequest = Request & { linkSession?: LinkSessionContext };
 
-/** Admits the bearer of a one-time linking token (`mpl_…`) while it is unused and unexpired. */
+/** Admits the bearer of a linking token (`mpl_…`) while its session lives (not ended, not expired). */
 @Injectable()
 export class LinkSessionGuard implements CanActivate {
   constructor(
@@ -92,7 +92,7 @@ export class LinkSessionGuard implements CanActivate {
       throw new ApiError(
         HttpStatus.UNAUTHORIZED,
         'link_expired',
-        'This linking link is unknown, already used or expired; ask the app for a new one',
+        'This link is unknown, ended or expired; ask the app for a new one',
       );
     }
     if (session.accountId && !this.reflector.get(AllowScopedLinkSession, context.getHandler())) {

@@ -40,14 +40,16 @@ const subscription = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-const webDevice = z.strictObject({
+/** A browser's Web Push subscription: what a link session may register (it has no phone token to give). */
+export const webDeviceSchema = z.strictObject({
   platform: z.literal('web'),
   subscription,
   privacy,
 });
 
-export const createDeviceSchema = z.discriminatedUnion('platform', [iosDevice, androidDevice, webDevice], {
+export const createDeviceSchema = z.discriminatedUnion('platform', [iosDevice, androidDevice, webDeviceSchema], {
   error: 'platform must be "ios", "android" or "web"',
 });
 
 export type CreateDeviceBody = z.output<typeof createDeviceSchema>;
+export type WebDeviceBody = z.output<typeof webDeviceSchema>;

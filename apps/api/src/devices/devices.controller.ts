@@ -8,7 +8,7 @@ import { createDeviceSchema, type CreateDeviceBody } from './device.schemas';
 import { DevicesService } from './devices.service';
 
 /** What the API shows of a device: never the full push token (nor a Web Push subscription's keys). */
-function present(device: Device) {
+export function presentDevice(device: Device) {
   return {
     id: device.id,
     platform: device.platform,
@@ -45,12 +45,12 @@ export class DevicesController {
   ) {
     const { device, created } = await this.service.register(user.id, body);
     res.status(created ? 201 : 200);
-    return present(device);
+    return presentDevice(device);
   }
 
   @Get()
   async list(@CurrentUser() user: User) {
-    return { devices: (await this.devices.listForUser(user.id)).map(present) };
+    return { devices: (await this.devices.listForUser(user.id)).map(presentDevice) };
   }
 
   @Delete(':id')

@@ -23,7 +23,12 @@ export class EventStreamService implements BeforeApplicationShutdown {
     for (const close of [...this.open]) close();
   }
 
-  async stream(userId: string, req: Request, res: Response): Promise<void> {
+  /**
+   * Streams the user's events until the client goes away or, with `endsAt` (a link session's expiry,
+   * ms), until then: the stream then says `event: end` with the reason and closes, and a client
+   * must not reconnect with the same credential.
+   */
+  async stream(userId: string, req: Request, res: Response, options: { endsAt?: number } = {}): Promise<void> {
     if (this.subscriber.openCount(userId) >= MAX_STREAMS_PER_USER) {
       throw new ApiError(
         HttpStatus.TOO_MANY_REQUESTS,
@@ -31,12 +36,15 @@ export class EventStreamService implements BeforeApplicationShutdown {
         `At most ${MAX_STREAMS_PER_USER} event streams per user`,
       );
     }
-    const stream: { closed: boolean; heartbeat?: NodeJS.Timeout; unsubscribe?: () => void } = { closed: false };
+    const stream: { closed: boolean; heartbeat?: NodeJS.Timeout; expiry?: NodeJS.Timeout; unsubscribe?: () => void } = {
+      closed: false,
+    };
     const close = (): void => {
       if (stream.closed) return;
       stream.closed = true;
       this.open.delete(close);
       clearInterval(stream.heartbeat);
+      clearTimeout(stream.expiry);
       stream.unsubscribe?.();
       if (!res.writableEnded) res.end();
     };
@@ -67,6 +75,15 @@ export class EventStreamService implements BeforeApplicationShutdown {
     }
     stream.unsubscribe = unsubscribe;
     stream.heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
+    if (options.endsAt !== undefined) {
+      stream.expiry = setTimeout(
+        () => {
+          write(`event: end\ndata: {"code":"link_expired"}\n\n`);
+          close();
+        },
+        Math.max(0, options.endsAt - Date.now()),
+      );
+    }
     // Sent once the subscription is live: a client that waits for it misses nothing published later.
     write(`retry: ${RECONNECT_MS}\nevent: ready\ndata: {}\n\n`);
   }

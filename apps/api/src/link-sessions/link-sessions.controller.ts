@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
-import type { Request } from 'express';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
 import { createLogger } from '../../../../libs/logging';
-import { LinkSessionRepository, type User } from '../../../../libs/store';
+import { AccountRepository, LinkSessionRepository, type User } from '../../../../libs/store';
 import { createAccountSchema, type CreateAccountBody } from '../accounts/account.schemas';
 import { presentAccount } from '../accounts/accounts.controller';
 import { AccountsService } from '../accounts/accounts.service';
@@ -14,7 +14,12 @@ import {
   UserGuard,
   type LinkSessionContext,
 } from '../common/auth.guards';
+import { notFound } from '../common/api-error';
 import { ZodBodyPipe } from '../common/zod-body.pipe';
+import { webDeviceSchema, type WebDeviceBody } from '../devices/device.schemas';
+import { presentDevice } from '../devices/devices.controller';
+import { DevicesService } from '../devices/devices.service';
+import { EventStreamService } from '../events/event-stream.service';
 
 const log = createLogger('link-sessions');
 
@@ -30,8 +35,9 @@ export class LinkSessionsController {
   ) {}
 
   /**
-   * A one-time URL for the web form, for an app to open in a browser. The token travels in the
-   * URL fragment, which browsers never send to servers or in Referer headers.
+   * A link for the web form, for an app to open in a browser: a 15-minute capability for this
+   * user (link, list and remove mailboxes, Notify this browser, the live list). The token travels
+   * in the URL fragment, which browsers never send to servers or in Referer headers.
    */
   @Post()
   @HttpCode(201)
@@ -43,12 +49,20 @@ export class LinkSessionsController {
   }
 }
 
+/**
+ * What the bearer of a link token may do for its user while the session lives (15 minutes): link
+ * mailboxes, see and remove them, register this browser for Web Push, and read the live event
+ * stream. Every account route checks the account belongs to the session's user (404 otherwise).
+ */
 @Controller('v1/link-session')
 @UseGuards(LinkSessionGuard)
 export class CurrentLinkSessionController {
   constructor(
     private readonly sessions: LinkSessionRepository,
-    private readonly accounts: AccountsService,
+    private readonly accounts: AccountRepository,
+    private readonly accountsService: AccountsService,
+    private readonly devices: DevicesService,
+    private readonly streams: EventStreamService,
   ) {}
 
   /** A Reconnect link may read this too: `accountId` tells the page which mailbox to re-arm. */
@@ -58,15 +72,63 @@ export class CurrentLinkSessionController {
     return { expiresAt: session.expiresAt, ...(session.accountId ? { accountId: session.accountId } : {}) };
   }
 
-  /** Links a mailbox for the session's user; a refused login leaves the link usable for another try. */
+  /** Ends the session before its time ("I'm done" on a shared computer). */
+  @Delete()
+  @HttpCode(204)
+  async end(@CurrentLinkSession() session: LinkSessionContext): Promise<void> {
+    await this.sessions.end(session.token);
+    log.info('link session ended', { userId: session.userId });
+  }
+
+  @Get('accounts')
+  async listAccounts(@CurrentLinkSession() session: LinkSessionContext) {
+    return { accounts: (await this.accounts.listForUser(session.userId)).map(presentAccount) };
+  }
+
+  @Get('accounts/:id')
+  async getAccount(@CurrentLinkSession() session: LinkSessionContext, @Param('id') id: string) {
+    const account = await this.accounts.findForUser(session.userId, id);
+    if (!account) throw notFound('Account');
+    return presentAccount(account);
+  }
+
+  /** Links a mailbox for the session's user; the session stays usable for more until it expires. */
   @Post('accounts')
   @HttpCode(201)
   async link(
     @CurrentLinkSession() session: LinkSessionContext,
     @Body(new ZodBodyPipe(createAccountSchema)) body: CreateAccountBody,
   ) {
-    const account = await this.accounts.link(session.userId, body);
-    await this.sessions.end(session.token);
-    return presentAccount(account);
+    return presentAccount(await this.accountsService.link(session.userId, body));
+  }
+
+  /** Removes a mailbox exactly like `DELETE /v1/accounts/{id}`: watching stops, credentials and cursor are erased. */
+  @Delete('accounts/:id')
+  @HttpCode(204)
+  async removeAccount(@CurrentLinkSession() session: LinkSessionContext, @Param('id') id: string): Promise<void> {
+    if (!(await this.accounts.remove(session.userId, id))) throw notFound('Account');
+    log.info('account removed through a link session', { userId: session.userId, accountId: id });
+  }
+
+  /** Registers the browser holding the link as a Web Push device of the session's user. */
+  @Post('devices')
+  async registerBrowser(
+    @CurrentLinkSession() session: LinkSessionContext,
+    @Body(new ZodBodyPipe(webDeviceSchema)) body: WebDeviceBody,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { device, created } = await this.devices.register(session.userId, body);
+    res.status(created ? 201 : 200);
+    return presentDevice(device);
+  }
+
+  /** The user's live events (as `GET /v1/events`), ending when the session expires. */
+  @Get('events')
+  async events(
+    @CurrentLinkSession() session: LinkSessionContext,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.streams.stream(session.userId, req, res, { endsAt: Date.parse(session.expiresAt) });
   }
 }
