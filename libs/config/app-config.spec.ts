@@ -9,7 +9,7 @@ const base = () => ({ MAILPUSH_MASTER_KEY: key(), MAILPUSH_ADMIN_TOKEN: 'a'.repe
 describe('loadConfig', () => {
   it('applies defaults', () => {
     const c = loadConfig(base());
-    assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
+    assert.deepEqual(c.redis, { mode: 'standalone', url: 'redis://127.0.0.1:6379' });
     assert.equal(c.http.port, 8080);
     assert.equal(c.allowPrivateHosts, false);
     assert.equal(c.imap.reIdleMs, 9 * 60_000);

@@ -76,4 +76,19 @@ export const metrics = {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [metricsRegistry],
   }),
+  leaseTakeovers: new Counter({
+    name: 'mailpush_lease_takeovers_total',
+    help: 'Slot leases this worker took (each slot holds a share of the accounts)',
+    registers: [metricsRegistry],
+  }),
+  leaseHandovers: new Counter({
+    name: 'mailpush_lease_handovers_total',
+    help: 'Slot leases this worker released to the worker the slot ranks to (join, leave, shutdown)',
+    registers: [metricsRegistry],
+  }),
+  slotsHeld: new Gauge({
+    name: 'mailpush_worker_slots',
+    help: 'Slots whose lease this worker holds',
+    registers: [metricsRegistry],
+  }),
 };

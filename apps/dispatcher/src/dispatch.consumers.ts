@@ -52,7 +52,7 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
     const common = { prefix: this.config.queuePrefix };
     const fanOut = new Worker<MailEvent, FanOutOutcome>(QueueName.MailEvents, (job) => this.fanOut.fanOut(job.data), {
       ...common,
-      connection: createBullConnection(this.config.redisUrl),
+      connection: createBullConnection(this.config.redis),
       concurrency: FAN_OUT_CONCURRENCY,
     });
     const deliver = new Worker<DeliveriesJobData, DeliveryOutcome, DeliveriesJobName>(
@@ -60,7 +60,7 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
       (job) => this.delivery.handle(job),
       {
         ...common,
-        connection: createBullConnection(this.config.redisUrl),
+        connection: createBullConnection(this.config.redis),
         concurrency: this.config.dispatchConcurrency,
         settings: {
           backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryBackoffMs(attemptsMade, err),
