@@ -52,6 +52,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
   private readonly pacer: FleetConnectPacer;
   private readonly settings: WatchSettings;
   private readonly ownership: SlotOwnership;
+  private readonly control: Redis;
   private legacySubscriber: Redis | undefined;
   private stopping = false;
 
@@ -60,9 +61,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     @Inject(REDIS) private readonly redis: Redis,
     private readonly accounts: AccountRepository,
     private readonly cursors: CursorRepository,
-    leases: LeaseRepository,
     private readonly events: MailEventsProducer,
-    membership: WorkerMembership,
   ) {
     const imap = config.imap;
     this.pacer = new FleetConnectPacer(new ConnectPacer(imap.pacing), redis, imap.pacing.perHostFleet);
@@ -74,6 +73,10 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
       summaryThreshold: imap.catchUpSummaryThreshold,
       backoff: imap.reconnect,
     };
+    // Heartbeats and renewals get a connection of their own: queued behind a takeover's thousands
+    // of account reads they would arrive late, and a lease is proven from when its renewal was sent.
+    this.control = redis.duplicate();
+    this.control.on('error', (err: unknown) => log.warn('ownership connection error', { err }));
     this.ownership = new SlotOwnership(
       {
         workerId: config.workerId,
@@ -81,10 +84,10 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
         leaseMarginMs: config.leaseMarginMs,
         reconcileMs: config.slotReconcileMs,
       },
-      redis,
-      leases,
+      this.control,
+      new LeaseRepository(this.control),
       accounts,
-      membership,
+      new WorkerMembership(this.control),
       this,
       {
         takeover: () => metrics.leaseTakeovers.inc(),
@@ -106,6 +109,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     this.stopping = true;
     await Promise.all([...this.owned.keys()].map((id) => this.serial(id, () => this.stopWatching(id, false))));
     await this.legacySubscriber?.quit().catch(() => undefined);
+    await this.control.quit().catch(() => this.control.disconnect());
   }
 
   /** How many accounts this worker holds (for health and tests). */

@@ -67,6 +67,12 @@ const ACQUIRE_SLACK_MS = 50;
 const ACQUIRE_RETRY_MS = 1_000;
 /** Accounts of one slot reconciled at once (a fresh worker takes thousands). */
 const RECONCILE_BATCH = 64;
+/**
+ * Slots being taken at once. Bounded so that each acquisition's round trip stays short: a lease
+ * is proven from when its request was sent, and 4,096 requests queued at once would arrive with
+ * their validity already spent.
+ */
+const ACQUIRE_IN_FLIGHT = 32;
 
 /**
  * Slot ownership for one worker: heartbeats into the membership set, ranks the 4,096 slots over
@@ -82,6 +88,8 @@ export class SlotOwnership {
   private desired = new Set<number>();
   private readonly held = new Map<number, HeldSlot>();
   private readonly acquiring = new Set<number>();
+  /** Slots waiting for a free acquisition place, in order. */
+  private readonly toAcquire = new Set<number>();
   private readonly retryTimers = new Map<number, NodeJS.Timeout>();
   private readonly loading = new Map<number, Promise<void>>();
   private readonly reloadAgain = new Set<number>();
@@ -89,6 +97,7 @@ export class SlotOwnership {
   private timers: NodeJS.Timeout[] = [];
   private renewTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private reconciling = false;
   private startedAt = 0;
   private takenOver = false;
   private readonly heartbeatMs: number;
@@ -118,6 +127,10 @@ export class SlotOwnership {
     await subscriber.subscribe(RedisKeys.workersChannel());
     this.members = await this.membership.heartbeat(this.settings.workerId, this.settings.leaseTtlMs);
     await this.membership.announce({ kind: 'join', workerId: this.settings.workerId });
+    // Workers starting together (a fresh fleet) see each other after a heartbeat: ranking before
+    // that would take every slot only to hand most of them over again.
+    await new Promise((resolve) => setTimeout(resolve, this.heartbeatMs));
+    this.members = await this.membership.heartbeat(this.settings.workerId, this.settings.leaseTtlMs);
     this.timers.push(
       setInterval(() => void this.heartbeat(), this.heartbeatMs),
       setInterval(() => this.checkValidity(), VALIDITY_CHECK_MS),
@@ -138,9 +151,24 @@ export class SlotOwnership {
     if (this.renewTimer) clearTimeout(this.renewTimer);
     for (const t of this.retryTimers.values()) clearTimeout(t);
     this.retryTimers.clear();
+    this.toAcquire.clear();
     await this.membership.leave(this.settings.workerId).catch((err: unknown) => log.warn('could not leave', { err }));
     await Promise.all([...this.held.keys()].map((slot) => this.handOver(slot)));
     await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+  }
+
+  /**
+   * Stops every timer and the subscriber without a word to Redis or the host: what a crashed
+   * process looks like to the rest of the fleet (simulations and specs).
+   */
+  halt(): void {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.retryTimers.clear();
+    this.held.clear();
+    this.subscriber?.disconnect();
   }
 
   /** True once every slot ranked to this worker at start has been taken (or two TTLs have passed). */
@@ -173,7 +201,7 @@ export class SlotOwnership {
       const a = decodeAnnouncement(message);
       if (!a) return;
       if (a.kind === 'release') {
-        if (this.desired.has(a.slot) && !this.held.has(a.slot)) void this.acquire(a.slot);
+        if (this.desired.has(a.slot) && !this.held.has(a.slot)) this.requestAcquire(a.slot);
       } else if (a.workerId !== this.settings.workerId) {
         void this.heartbeat();
       }
@@ -211,7 +239,7 @@ export class SlotOwnership {
     if (this.stopping) return;
     this.desired = slotsRankedTo(this.settings.workerId, this.members);
     for (const slot of this.held.keys()) if (!this.desired.has(slot)) void this.handOver(slot);
-    for (const slot of this.desired) if (!this.held.has(slot)) void this.acquire(slot);
+    for (const slot of this.desired) if (!this.held.has(slot)) this.requestAcquire(slot);
     this.checkTakenOver();
   }
 
@@ -222,11 +250,27 @@ export class SlotOwnership {
     log.info('initial takeover complete', { slots: this.held.size });
   }
 
-  private async acquire(slot: number): Promise<void> {
+  private requestAcquire(slot: number): void {
     if (this.stopping || this.acquiring.has(slot) || this.held.has(slot)) return;
     const timer = this.retryTimers.get(slot);
     if (timer) clearTimeout(timer);
     this.retryTimers.delete(slot);
+    this.toAcquire.add(slot);
+    this.pumpAcquire();
+  }
+
+  private pumpAcquire(): void {
+    for (const slot of this.toAcquire) {
+      if (this.acquiring.size >= ACQUIRE_IN_FLIGHT) return;
+      this.toAcquire.delete(slot);
+      if (this.desired.has(slot) && !this.held.has(slot) && !this.acquiring.has(slot)) {
+        void this.acquire(slot).finally(() => this.pumpAcquire());
+      }
+    }
+  }
+
+  private async acquire(slot: number): Promise<void> {
+    if (this.stopping || this.acquiring.has(slot) || this.held.has(slot)) return;
     this.acquiring.add(slot);
     try {
       const sent = this.now();
@@ -254,6 +298,7 @@ export class SlotOwnership {
       await this.loadSlot(slot, false);
       this.checkTakenOver();
     } catch (err) {
+      if (this.stopping) return;
       log.warn('could not take slot', { slot, err });
       this.retryLater(slot, ACQUIRE_RETRY_MS);
     } finally {
@@ -267,7 +312,7 @@ export class SlotOwnership {
       slot,
       setTimeout(() => {
         this.retryTimers.delete(slot);
-        if (this.desired.has(slot) && !this.held.has(slot)) void this.acquire(slot);
+        if (this.desired.has(slot) && !this.held.has(slot)) this.requestAcquire(slot);
       }, ms).unref(),
     );
   }
@@ -325,18 +370,23 @@ export class SlotOwnership {
 
   /** Safety net: a slot whose version moved without this worker hearing of it is read again. */
   private async reconcileHeld(): Promise<void> {
-    if (this.stopping) return;
-    for (const [slot, h] of this.held) {
-      if (h.releasing) continue;
-      try {
-        const version = Number((await this.accounts.slotVersion(slot)) ?? 0);
-        if (version !== h.version) await this.loadSlot(slot, true);
-      } catch (err) {
-        log.warn('slot reconcile failed', { slot, err });
-        return;
-      }
+    if (this.stopping || this.reconciling) return;
+    this.reconciling = true;
+    try {
+      const slots = [...this.held.entries()].filter(([, h]) => !h.releasing);
+      // One GET per held slot, auto-pipelined into a round trip or two.
+      const versions = await Promise.all(slots.map(([slot]) => this.accounts.slotVersion(slot)));
+      await Promise.all(
+        slots.map(([slot, h], i) =>
+          Number(versions[i] ?? 0) !== h.version && this.held.get(slot) === h ? this.loadSlot(slot, true) : undefined,
+        ),
+      );
+      this.rebalance();
+    } catch (err) {
+      log.warn('slot reconcile failed', { err });
+    } finally {
+      this.reconciling = false;
     }
-    this.rebalance();
   }
 
   private async handOver(slot: number): Promise<void> {
@@ -346,7 +396,7 @@ export class SlotOwnership {
     await Promise.all([...h.accounts].map((id) => this.host.release(id, 'handover')));
     this.held.delete(slot);
     this.telemetry.slots?.(this.held.size);
-    await this.subscriber?.unsubscribe(RedisKeys.slotChannel(slot)).catch(() => undefined);
+    void this.subscriber?.unsubscribe(RedisKeys.slotChannel(slot)).catch(() => undefined);
     try {
       await this.leases.releaseSlot(h.lease);
       await this.membership.announce({ kind: 'release', slot });
@@ -371,8 +421,8 @@ export class SlotOwnership {
         accounts: h.accounts.size,
       },
     );
-    await this.subscriber?.unsubscribe(RedisKeys.slotChannel(slot)).catch(() => undefined);
     await Promise.all([...h.accounts].map((id) => this.host.release(id, reason)));
+    void this.subscriber?.unsubscribe(RedisKeys.slotChannel(slot)).catch(() => undefined);
     if (this.desired.has(slot)) this.retryLater(slot, ACQUIRE_RETRY_MS);
   }
 
