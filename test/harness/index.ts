@@ -21,3 +21,10 @@ export {
   type ScriptContext,
 } from './fault-proxy';
 export { imapScript, type HostileKind, type ImapScriptOptions } from './imap-script';
+export {
+  startSentinelSet,
+  startCluster,
+  type SentinelSetHandle,
+  type ClusterHandle,
+  type RedisNodeHandle,
+} from './redis-topologies';

@@ -60,10 +60,15 @@ export async function startPipeline(options: {
   users: { user: string; password: string }[];
   roles?: Role[];
   env?: Record<string, string>;
+  /**
+   * Redis other than one redis-server (Sentinel, Cluster): the roles' environment for it (in place
+   * of REDIS_URL), how the test reaches it, and the queue prefix the roles use there.
+   */
+  redis?: { env: Record<string, string>; connect(): Redis; handle: RedisHandle; queuePrefix?: string };
 }): Promise<Pipeline> {
   const key = makeApnsKey();
   const [redis, dovecot, apns, fcm] = await Promise.all([
-    startRedis(),
+    options.redis ? Promise.resolve(options.redis.handle) : startRedis(),
     startDovecot({ users: options.users }),
     startApnsFake({ teamId: key.teamId, keyId: key.keyId, publicKeyPem: key.publicKeyPem, topic: APNS_TOPIC }),
     startFcmFake({ projectId: FCM_PROJECT }),
@@ -74,6 +79,10 @@ export async function startPipeline(options: {
     MAILPUSH_LEASE_TTL_MS: '3000',
     ...options.env,
   };
+  if (options.redis) {
+    delete env.REDIS_URL;
+    Object.assign(env, options.redis.env);
+  }
   const roles = new Map<Role, RoleProcess>();
   const startRole = (role: Role): RoleProcess => {
     const proc = RoleProcess.start(role, env);
@@ -86,7 +95,7 @@ export async function startPipeline(options: {
     timeoutMs: 30_000,
     message: 'api never became ready',
   });
-  const queueRedis = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const queueRedis = options.redis ? options.redis.connect() : new Redis(redis.url, { maxRetriesPerRequest: null });
 
   return {
     redis,
@@ -97,7 +106,8 @@ export async function startPipeline(options: {
     admin,
     roles,
     startRole,
-    quiescent: (timeoutMs = 20_000) => waitForQueuesDrained(queueRedis, timeoutMs),
+    quiescent: (timeoutMs = 20_000) =>
+      waitForQueuesDrained(queueRedis, timeoutMs, options.redis?.queuePrefix ?? 'mailpush'),
     async stop() {
       await Promise.all([...roles.values()].map((r) => r.stop()));
       await queueRedis.quit();
