@@ -96,6 +96,8 @@ export async function startPipeline(options: {
     message: 'api never became ready',
   });
   const queueRedis = options.redis ? options.redis.connect() : new Redis(redis.url, { maxRetriesPerRequest: null });
+  // A failover (Sentinel spec) makes this connection fail for a while: expected, not a crash.
+  queueRedis.on('error', () => undefined);
 
   return {
     redis,
