@@ -88,6 +88,8 @@ export class SlotOwnership {
   private desired = new Set<number>();
   private readonly held = new Map<number, HeldSlot>();
   private readonly acquiring = new Set<number>();
+  /** Slots announced released while this worker's attempt at them was in flight. */
+  private readonly releasedMeanwhile = new Set<number>();
   /** Slots waiting for a free acquisition place, in order. */
   private readonly toAcquire = new Set<number>();
   private readonly retryTimers = new Map<number, NodeJS.Timeout>();
@@ -201,7 +203,8 @@ export class SlotOwnership {
       const a = decodeAnnouncement(message);
       if (!a) return;
       if (a.kind === 'release') {
-        if (this.desired.has(a.slot) && !this.held.has(a.slot)) this.requestAcquire(a.slot);
+        if (this.acquiring.has(a.slot)) this.releasedMeanwhile.add(a.slot);
+        else if (this.desired.has(a.slot) && !this.held.has(a.slot)) this.requestAcquire(a.slot);
       } else if (a.workerId !== this.settings.workerId) {
         void this.heartbeat();
       }
@@ -272,13 +275,14 @@ export class SlotOwnership {
   private async acquire(slot: number): Promise<void> {
     if (this.stopping || this.acquiring.has(slot) || this.held.has(slot)) return;
     this.acquiring.add(slot);
+    this.releasedMeanwhile.delete(slot);
     try {
       const sent = this.now();
       const got = await this.leases.acquireSlot(slot, this.settings.workerId, this.settings.leaseTtlMs);
       if (!got.acquired) {
         // Held by another (handing it over, or dead and expiring): try when its lease runs out;
         // a release announcement brings that forward.
-        this.retryLater(slot, got.ttlMs + ACQUIRE_SLACK_MS);
+        this.retryLater(slot, this.releasedMeanwhile.delete(slot) ? 0 : got.ttlMs + ACQUIRE_SLACK_MS);
         return;
       }
       if (this.stopping || !this.desired.has(slot)) {
