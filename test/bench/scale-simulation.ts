@@ -216,7 +216,7 @@ export async function runScaleSimulation(o: SimulationOptions): Promise<Simulati
         .sort((a, b) => b[1] - a[1])
         .slice(0, 6)
         .map(([c, n]) => [c, Math.round(n * 10) / 10] as [string, number]),
-      cpuPercentPerWorker: Math.round((cpuMs / wallMs / o.workers) * 1000) / 10,
+      cpuPercentPerWorker: Math.round((cpuMs / wallMs / o.workers) * 10_000) / 100,
     };
     say(`  ${steady.commandsPerSecond} Redis commands/s; ${steady.cpuPercentPerWorker}% of a core per worker`);
 
