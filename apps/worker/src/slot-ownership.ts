@@ -112,7 +112,8 @@ export class SlotOwnership {
     private readonly membership: WorkerMembership,
     private readonly host: SlotHost,
     private readonly telemetry: OwnershipTelemetry = {},
-    private readonly now: () => number = Date.now,
+    /** Monotonic: a wall-clock step must not stretch or shrink a lease. */
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.heartbeatMs = Math.min(
       MAX_HEARTBEAT_MS,
