@@ -62,8 +62,10 @@ describe('Redis Sentinel failover', { timeout: 240_000 }, () => {
         auth: { type: 'password', username: m.user, password: m.password },
       });
       assert.equal(account.status, 201, JSON.stringify(account.body));
-      await eventually(async () =>
-        assert.equal((await person.get<{ status: string }>(`/v1/accounts/${account.body.id}`)).body.status, 'idle'),
+      await eventually(
+        async () =>
+          assert.equal((await person.get<{ status: string }>(`/v1/accounts/${account.body.id}`)).body.status, 'idle'),
+        { timeoutMs: 30_000 },
       );
       people.push(person);
     }

@@ -92,7 +92,8 @@ export async function startPipeline(options: {
   for (const role of options.roles ?? ['api', 'worker', 'dispatcher']) startRole(role);
   const admin = new ApiClient(`http://127.0.0.1:${port}`, env.MAILPUSH_ADMIN_TOKEN);
   await eventually(async () => assert.equal((await admin.get('/readyz')).status, 200), {
-    timeoutMs: 30_000,
+    // Roles on Redis Sentinel or Cluster take longer to connect on a loaded machine.
+    timeoutMs: options.redis ? 60_000 : 30_000,
     message: 'api never became ready',
   });
   const queueRedis = options.redis ? options.redis.connect() : new Redis(redis.url, { maxRetriesPerRequest: null });
