@@ -43,6 +43,8 @@ NODE_MAJOR=24
 DEB_REQUIREMENTS=(
   "redis-server=redis-server"
   "redis-cli=redis-tools"
+  # The Sentinel failover spec starts three sentinels beside a primary and a replica.
+  "redis-sentinel=redis-sentinel"
   "dovecot=dovecot-imapd"
   "/usr/lib/dovecot/dovecot-lda=dovecot-imapd"
   "openssl=openssl"

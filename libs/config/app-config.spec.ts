@@ -9,12 +9,43 @@ const base = () => ({ MAILPUSH_MASTER_KEY: key(), MAILPUSH_ADMIN_TOKEN: 'a'.repe
 describe('loadConfig', () => {
   it('applies defaults', () => {
     const c = loadConfig(base());
-    assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
+    assert.deepEqual(c.redis, { mode: 'standalone', url: 'redis://127.0.0.1:6379' });
     assert.equal(c.http.port, 8080);
     assert.equal(c.allowPrivateHosts, false);
     assert.equal(c.imap.reIdleMs, 9 * 60_000);
     assert.equal(c.apns, undefined);
     assert.equal(c.fcm, undefined);
+  });
+
+  it('takes Redis Sentinel or Cluster in place of REDIS_URL, never two of them', () => {
+    const sentinel = loadConfig({
+      ...base(),
+      REDIS_SENTINELS: '10.0.0.1:26379, sentinel-2:26380',
+      REDIS_SENTINEL_NAME: 'mymaster',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+    });
+    assert.deepEqual(sentinel.redis, {
+      mode: 'sentinel',
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: 'sentinel-2', port: 26380 },
+      ],
+      name: 'mymaster',
+      sentinelPassword: 'sentinel-secret',
+    });
+    const cluster = loadConfig({ ...base(), REDIS_CLUSTER_NODES: 'redis-0:6379' });
+    assert.deepEqual(cluster.redis, { mode: 'cluster', nodes: [{ host: 'redis-0', port: 6379 }] });
+    assert.equal(cluster.queuePrefix, '{mailpush}', 'BullMQ keys of a queue on one hash slot');
+    assert.equal(loadConfig({ ...base(), MAILPUSH_QUEUE_PREFIX: '{mp}' }).queuePrefix, '{mp}');
+    for (const bad of [
+      { REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'r:6379' },
+      { REDIS_SENTINELS: 'r:26379' },
+      { REDIS_CLUSTER_NODES: 'no-port' },
+      { MAILPUSH_LEASE_TTL_MS: '30000', MAILPUSH_LEASE_MARGIN_MS: '20000' },
+    ]) {
+      assert.throws(() => loadConfig({ ...base(), ...bad }), ConfigError, JSON.stringify(bad));
+    }
+    assert.equal(loadConfig(base()).leaseMarginMs, 6_000, 'a fifth of the TTL by default');
   });
 
   it('names every bad variable at once', () => {

@@ -43,8 +43,19 @@ export interface FcmConfig {
   endpoint?: { host: string; port: number; origin: string };
 }
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Where Redis is: one server (URL), a Sentinel-monitored primary, or a Redis Cluster. */
+export type RedisTarget =
+  | { mode: 'standalone'; url: string }
+  | { mode: 'sentinel'; sentinels: RedisNode[]; name: string; sentinelPassword?: string; password?: string }
+  | { mode: 'cluster'; nodes: RedisNode[]; password?: string };
+
 export interface AppConfig {
-  redisUrl: string;
+  redis: RedisTarget;
   http: { host: string; port: number; publicUrl?: string };
   /** Ops port (`/healthz`, `/readyz`, `/metrics`; 0 = off); undefined: the role's default. */
   opsPort: number | undefined;
@@ -57,6 +68,10 @@ export interface AppConfig {
   queuePrefix: string;
   workerId: string;
   leaseTtlMs: number;
+  /** Connections stop this long before a slot lease would run out unrenewed. */
+  leaseMarginMs: number;
+  /** Safety-net re-read of a worker's own slots. */
+  slotReconcileMs: number;
   imap: ImapWatchConfig;
   dispatchConcurrency: number;
   apns?: ApnsConfig;
@@ -87,7 +102,7 @@ export interface ImapWatchConfig {
   /** A catch-up of more messages than this becomes one summary event. */
   catchUpSummaryThreshold: number;
   /** Connect pacing (token buckets, connects per second; bursts of one second's worth). */
-  pacing: { perWorker: number; perHost: number };
+  pacing: { perWorker: number; perHost: number; perHostFleet: number };
 }
 
 export class ConfigError extends Error {
@@ -198,7 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
-    redisUrl: e.REDIS_URL,
+    redis: redisTarget(e),
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL },
     opsPort: e.MAILPUSH_OPS_PORT,
     clusterMetricsIntervalMs: e.MAILPUSH_CLUSTER_METRICS_EVERY_MS,
@@ -206,9 +221,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     masterKeys: e.MAILPUSH_MASTER_KEY,
     adminToken: e.MAILPUSH_ADMIN_TOKEN,
     allowPrivateHosts: e.MAILPUSH_ALLOW_PRIVATE_HOSTS,
-    queuePrefix: e.MAILPUSH_QUEUE_PREFIX,
+    // BullMQ on Redis Cluster needs every key of a queue on one hash slot: a braced prefix.
+    queuePrefix:
+      e.REDIS_CLUSTER_NODES && !e.MAILPUSH_QUEUE_PREFIX.startsWith('{')
+        ? `{${e.MAILPUSH_QUEUE_PREFIX}}`
+        : e.MAILPUSH_QUEUE_PREFIX,
     workerId: e.MAILPUSH_WORKER_ID ?? `${hostname()}-${process.pid}`,
     leaseTtlMs: e.MAILPUSH_LEASE_TTL_MS,
+    leaseMarginMs: e.MAILPUSH_LEASE_MARGIN_MS ?? Math.floor(e.MAILPUSH_LEASE_TTL_MS / 5),
+    slotReconcileMs: e.MAILPUSH_SLOT_RECONCILE_MS,
     imap: {
       connectTimeoutMs: e.MAILPUSH_IMAP_CONNECT_TIMEOUT_MS,
       socketTimeoutMs: e.MAILPUSH_IMAP_SOCKET_TIMEOUT_MS,
@@ -218,7 +239,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       pollIntervalMs: e.MAILPUSH_IMAP_POLL_INTERVAL_MS,
       reconnect: { baseMs: e.MAILPUSH_RECONNECT_BASE_MS, maxMs: e.MAILPUSH_RECONNECT_MAX_MS },
       catchUpSummaryThreshold: e.MAILPUSH_CATCHUP_SUMMARY_THRESHOLD,
-      pacing: { perWorker: e.MAILPUSH_CONNECT_RATE_PER_WORKER, perHost: e.MAILPUSH_CONNECT_RATE_PER_HOST },
+      pacing: {
+        perWorker: e.MAILPUSH_CONNECT_RATE_PER_WORKER,
+        perHost: e.MAILPUSH_CONNECT_RATE_PER_HOST,
+        perHostFleet: e.MAILPUSH_CONNECT_RATE_PER_HOST_FLEET,
+      },
     },
     dispatchConcurrency: e.MAILPUSH_DISPATCH_CONCURRENCY,
     apns,
@@ -236,6 +261,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ? { oauthRedirectUri: `${e.PUBLIC_URL.replace(/\/+$/, '')}/v1/oauth/callback` }
       : {}),
   };
+}
+
+function redisTarget(e: Env): RedisTarget {
+  if (e.REDIS_SENTINELS && e.REDIS_SENTINEL_NAME) {
+    return {
+      mode: 'sentinel',
+      sentinels: e.REDIS_SENTINELS,
+      name: e.REDIS_SENTINEL_NAME,
+      ...(e.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: e.REDIS_SENTINEL_PASSWORD } : {}),
+      ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
+    };
+  }
+  if (e.REDIS_CLUSTER_NODES) {
+    return {
+      mode: 'cluster',
+      nodes: e.REDIS_CLUSTER_NODES,
+      ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
+    };
+  }
+  return { mode: 'standalone', url: e.REDIS_URL ?? 'redis://127.0.0.1:6379' };
 }
 
 /** The uncompressed P-256 public key (base64url) of a VAPID private key, or undefined if it is not one. */

@@ -47,9 +47,42 @@ const positiveInt = z.coerce.number().int().positive();
 const oauthClientId = z.string().trim().min(1).max(512);
 const oauthClientSecret = z.string().min(1).max(1024);
 
+/** `host:port,host:port,…` (Sentinels, cluster seed nodes). */
+const hostPorts = z.string().transform((raw, ctx) => {
+  const nodes: { host: string; port: number }[] = [];
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})$/.exec(part);
+    const port = Number(m?.[2]);
+    if (!m?.[1] || port < 1 || port > 65535) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not host:port` });
+      return z.NEVER;
+    }
+    nodes.push({ host: m[1].replace(/^\[|\]$/g, ''), port });
+  }
+  if (nodes.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'list at least one host:port' });
+    return z.NEVER;
+  }
+  return nodes;
+});
+
 export const envSchema = z
   .object({
-    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    /** Redis Sentinel instead of REDIS_URL: the sentinels to ask and the name of the monitored primary. */
+    REDIS_SENTINELS: hostPorts.optional(),
+    REDIS_SENTINEL_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .optional(),
+    REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+    /** Redis Cluster instead of REDIS_URL: a few of its nodes (the rest are discovered). */
+    REDIS_CLUSTER_NODES: hostPorts.optional(),
+    /** Password of the Redis data nodes with REDIS_SENTINELS or REDIS_CLUSTER_NODES (REDIS_URL carries its own). */
+    REDIS_PASSWORD: z.string().min(1).optional(),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().min(1).default('0.0.0.0'),
     // Unset: each role's own default (libs/runtime/ops.ts), so roles side by side never collide.
@@ -61,13 +94,17 @@ export const envSchema = z
     MAILPUSH_ALLOW_PRIVATE_HOSTS: booleanFlag.default(false),
     MAILPUSH_QUEUE_PREFIX: z
       .string()
-      .regex(/^[A-Za-z0-9_-]{1,32}$/)
+      .regex(/^([A-Za-z0-9_-]{1,32}|\{[A-Za-z0-9_-]{1,32}\})$/, 'letters, digits, _ and -, optionally in {braces}')
       .default('mailpush'),
     MAILPUSH_WORKER_ID: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/)
       .optional(),
     MAILPUSH_LEASE_TTL_MS: positiveInt.default(30_000),
+    /** A worker stops its connections this long before its slot leases run out unrenewed (default: TTL / 5). */
+    MAILPUSH_LEASE_MARGIN_MS: positiveInt.optional(),
+    /** How often a worker re-reads its own slots' account sets (the safety net behind pub/sub). */
+    MAILPUSH_SLOT_RECONCILE_MS: positiveInt.default(60_000),
     MAILPUSH_IMAP_CONNECT_TIMEOUT_MS: positiveInt.default(15_000),
     MAILPUSH_IMAP_SOCKET_TIMEOUT_MS: positiveInt.default(150_000),
     MAILPUSH_IMAP_REIDLE_MS: positiveInt.default(9 * 60_000),
@@ -79,6 +116,8 @@ export const envSchema = z
     MAILPUSH_CATCHUP_SUMMARY_THRESHOLD: positiveInt.max(1000).default(5),
     MAILPUSH_CONNECT_RATE_PER_WORKER: z.coerce.number().positive().max(10_000).default(50),
     MAILPUSH_CONNECT_RATE_PER_HOST: z.coerce.number().positive().max(10_000).default(10),
+    /** Connects per second to one IMAP host across every worker together (a token bucket in Redis). */
+    MAILPUSH_CONNECT_RATE_PER_HOST_FLEET: z.coerce.number().positive().max(10_000).default(20),
     MAILPUSH_DISPATCH_CONCURRENCY: positiveInt.default(50),
     APNS_KEY_FILE: z.string().min(1).optional(),
     APNS_KEY_ID: z
@@ -146,6 +185,31 @@ export const envSchema = z
     MAILPUSH_CLUSTER_METRICS_EVERY_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
   })
   .superRefine((env, ctx) => {
+    const redisModes = [env.REDIS_URL, env.REDIS_SENTINELS, env.REDIS_CLUSTER_NODES].filter(Boolean).length;
+    if (redisModes > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES',
+      });
+    }
+    if (Boolean(env.REDIS_SENTINELS) !== Boolean(env.REDIS_SENTINEL_NAME)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_SENTINEL_NAME'],
+        message: 'REDIS_SENTINELS and REDIS_SENTINEL_NAME go together',
+      });
+    }
+    if (
+      env.MAILPUSH_LEASE_MARGIN_MS !== undefined &&
+      env.MAILPUSH_LEASE_MARGIN_MS * 3 >= env.MAILPUSH_LEASE_TTL_MS * 2
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MAILPUSH_LEASE_MARGIN_MS'],
+        message: 'must be under two thirds of MAILPUSH_LEASE_TTL_MS (leases are renewed every third of it)',
+      });
+    }
     const apns = [env.APNS_KEY_FILE, env.APNS_KEY_ID, env.APNS_TEAM_ID, env.APNS_TOPIC];
     if (apns.some(Boolean) && !apns.every(Boolean)) {
       ctx.addIssue({
@@ -206,6 +270,9 @@ export type Env = z.output<typeof envSchema>;
 export const SECRET_ENV_KEYS: ReadonlySet<keyof Env> = new Set([
   'MAILPUSH_MASTER_KEY',
   'MAILPUSH_ADMIN_TOKEN',
+  'REDIS_URL',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
   'VAPID_PRIVATE_KEY',
   'OAUTH_GOOGLE_CLIENT_SECRET',
   'OAUTH_MICROSOFT_CLIENT_SECRET',

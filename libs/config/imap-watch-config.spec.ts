@@ -20,7 +20,7 @@ describe('IMAP watching configuration', () => {
       pollIntervalMs: 60_000,
       reconnect: { baseMs: 1_000, maxMs: 300_000 },
       catchUpSummaryThreshold: 5,
-      pacing: { perWorker: 50, perHost: 10 },
+      pacing: { perWorker: 50, perHost: 10, perHostFleet: 20 },
     });
   });
 

@@ -3,6 +3,8 @@ export {
   ConfigError,
   type AppConfig,
   type ApnsConfig,
+  type RedisTarget,
+  type RedisNode,
   type FcmConfig,
   type ImapWatchConfig,
   type PushConfig,

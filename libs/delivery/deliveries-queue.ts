@@ -17,7 +17,7 @@ export type DeliveriesQueue = Queue<DeliveriesJobData, unknown, DeliveriesJobNam
 /** The `deliveries` queue as its producers (fan-out, dead-letter replay) add to it. */
 export function createDeliveriesQueue(config: AppConfig): DeliveriesQueue {
   return new Queue<DeliveriesJobData, unknown, DeliveriesJobName>(QueueName.Deliveries, {
-    connection: createBullConnection(config.redisUrl),
+    connection: createBullConnection(config.redis),
     prefix: config.queuePrefix,
     defaultJobOptions: { ...JOB_DEFAULTS[QueueName.Deliveries], attempts: config.push.deliveryAttempts },
   });

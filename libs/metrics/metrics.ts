@@ -103,12 +103,12 @@ export const metrics = {
   }),
   leaseTakeovers: new Counter({
     name: 'mailpush_lease_takeovers_total',
-    help: 'Account leases this worker acquired (it started watching the account)',
+    help: 'Slot leases this worker took (each slot holds a share of the accounts)',
     registers: [metricsRegistry],
   }),
   leaseHandovers: new Counter({
     name: 'mailpush_lease_handovers_total',
-    help: 'Account leases this worker released for another worker to take (re-ranking or shutdown)',
+    help: 'Slot leases this worker released to the worker the slot ranks to (join, leave, shutdown)',
     registers: [metricsRegistry],
   }),
   httpRequests: new Counter({
@@ -122,6 +122,11 @@ export const metrics = {
     help: 'API request duration, by method and route pattern (SSE streams count until they close)',
     labelNames: ['method', 'route'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [metricsRegistry],
+  }),
+  slotsHeld: new Gauge({
+    name: 'mailpush_worker_slots',
+    help: 'Slots whose lease this worker holds',
     registers: [metricsRegistry],
   }),
 };

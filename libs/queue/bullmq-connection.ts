@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis';
+import type { RedisTarget } from '../config';
+import { createRedisConnection, type Redis } from '../store';
 
 /** BullMQ needs its own connections; blocking workers require maxRetriesPerRequest: null. */
-export function createBullConnection(redisUrl: string): Redis {
-  return new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true });
+export function createBullConnection(target: RedisTarget): Redis {
+  return createRedisConnection(target, 'queue');
 }

@@ -15,7 +15,7 @@ export class MailEventsProducer implements OnApplicationShutdown {
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.queue = new Queue(QueueName.MailEvents, {
-      connection: createBullConnection(config.redisUrl),
+      connection: createBullConnection(config.redis),
       prefix: config.queuePrefix,
       defaultJobOptions: JOB_DEFAULTS[QueueName.MailEvents],
     });

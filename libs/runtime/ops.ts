@@ -28,11 +28,23 @@ async function redisReady(redis: Redis): Promise<boolean> {
   ]);
 }
 
-/** `/healthz`, `/readyz` and `/metrics` of a role on its ops port (MAILPUSH_OPS_PORT or the role's default). */
-export async function serveOps(app: INestApplicationContext, role: OpsRole): Promise<() => Promise<void>> {
+/**
+ * `/healthz`, `/readyz` and `/metrics` of a role on its ops port (MAILPUSH_OPS_PORT or the role's
+ * default). `/readyz` needs Redis to answer and, where given, `ready()` (a worker: its initial
+ * takeover done, so a rolling update waits for it).
+ */
+export async function serveOps(
+  app: INestApplicationContext,
+  role: OpsRole,
+  ready?: () => boolean,
+): Promise<() => Promise<void>> {
   const config = app.get<AppConfig>(APP_CONFIG);
   const redis = app.get<Redis>(REDIS);
   const port = config.opsPort ?? DEFAULT_OPS_PORTS[role];
-  const server = await startOpsServer(port, config.http.host, () => redisReady(redis));
+  const server = await startOpsServer(
+    port,
+    config.http.host,
+    async () => (ready?.() ?? true) && (await redisReady(redis)),
+  );
   return () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
 }

@@ -18,7 +18,7 @@ export interface Census {
 
 /**
  * Counts every account by status and the active ones nobody holds: SSCAN over the account set
- * and one pipelined round trip per 500 accounts (status + ownership), never one blocking call.
+ * and one auto-pipelined batch per 500 accounts (status + ownership), never one blocking call.
  */
 @Injectable()
 export class AccountCensus {
@@ -39,9 +39,11 @@ export class AccountCensus {
   }
 
   private async count(ids: string[], census: Census): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hget(RedisKeys.account(id), 'status');
-    const statuses = ((await pipeline.exec()) ?? []).map(([, s]) => (typeof s === 'string' ? s : undefined));
+    // Auto-pipelined (the shared connection batches them): an explicit pipeline cannot span the
+    // hash slots of a Redis Cluster.
+    const statuses = (await Promise.all(ids.map((id) => this.redis.hget(RedisKeys.account(id), 'status')))).map((s) =>
+      typeof s === 'string' ? s : undefined,
+    );
     const active = ids.filter((_, i) => statuses[i] !== undefined && !PARKED.has(statuses[i]));
     const held = await this.ownership.held(active);
     for (const status of statuses) {

@@ -11,8 +11,10 @@ import type {
   ImapEndpoint,
   MailboxCursor,
 } from './models';
+import { LuaScript } from './lua-script';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
+import { slotOf } from './slots';
 
 /** An OAuth2 grant as stored: the refresh token sealed like a password, the access token beside it. */
 export interface OAuthGrantInput {
@@ -69,52 +71,92 @@ end
 return 1`;
 
 /**
- * Replaces the sealed credentials; a disabled account stays disabled, any other goes back to
- * connecting (the cursor is untouched: mail that arrived meanwhile is caught up). With KEYS[3]
- * and KEYS[4] (a Reconnect link session and its scope) it also consumes that session, atomically:
- * -1 when the session is already gone. ARGV: username, sealed, account id, auth type, provider
- * ('' for none), sealed access token ('' for none).
+ * Every change a worker must act on bumps the slot's version and publishes `<version>:<accountId>`
+ * on the slot's channel, in the same script: the slot's owner hears of it at once, and one that
+ * missed the message sees the version moved at its next reconcile. KEYS[2] is the slot version,
+ * ARGV[1] the account id, ARGV[2] the channel.
  */
-const REPLACE_CREDENTIALS = `
+const NOTIFY = `
+local version = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[2], version .. ':' .. ARGV[1])`;
+
+/** KEYS: account, version, cursor, slot accounts. ARGV: id, channel, uidValidity, lastUid, fields… */
+const CREATE = new LuaScript(`
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('HSET', KEYS[3], 'uidValidity', ARGV[3], 'lastUid', ARGV[4])
+redis.call('SADD', KEYS[4], ARGV[1])
+${NOTIFY}
+return 1`);
+
+/** KEYS: account, version, cursor, slot accounts. ARGV: id, channel. */
+const REMOVE = new LuaScript(`
+redis.call('DEL', KEYS[1], KEYS[3])
+redis.call('SREM', KEYS[4], ARGV[1])
+${NOTIFY}
+return 1`);
+
+/**
+ * Replaces the sealed credentials; a disabled account stays disabled, any other goes back to
+ * connecting (the cursor is untouched: mail that arrived meanwhile is caught up). ARGV after the
+ * notification's: username, sealed, auth type, provider ('' for none), sealed access token ('' for none).
+ */
+const REPLACE_CREDENTIALS = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if KEYS[3] then
-  if redis.call('GET', KEYS[4]) ~= ARGV[3] then return -1 end
-  redis.call('DEL', KEYS[3], KEYS[4])
-end
-redis.call('HSET', KEYS[1], 'username', ARGV[1], 'credentials', ARGV[2], 'authType', ARGV[4])
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'oauthProvider', ARGV[5]) else redis.call('HDEL', KEYS[1], 'oauthProvider') end
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'oauthAccess', ARGV[6]) else redis.call('HDEL', KEYS[1], 'oauthAccess') end
+redis.call('HSET', KEYS[1], 'username', ARGV[3], 'credentials', ARGV[4], 'authType', ARGV[5])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'oauthProvider', ARGV[6]) else redis.call('HDEL', KEYS[1], 'oauthProvider') end
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'oauthAccess', ARGV[7]) else redis.call('HDEL', KEYS[1], 'oauthAccess') end
 redis.call('HINCRBY', KEYS[1], 'credentialsVersion', 1)
 redis.call('HDEL', KEYS[1], 'lastError', 'nextAttemptAt', 'alert')
 if redis.call('HGET', KEYS[1], 'status') ~= 'disabled' then redis.call('HSET', KEYS[1], 'status', 'connecting') end
-redis.call('PUBLISH', KEYS[2], ARGV[3])
-return 1`;
+${NOTIFY}
+return 1`);
+
+/**
+ * Consumes a Reconnect link session (KEYS: the session and its scope, one hash tag) if it still
+ * names the account (ARGV[1]): 1 for the one caller that consumed it, -1 when it is gone.
+ */
+const CONSUME_LINK = new LuaScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1`);
 
 /**
  * A refreshed grant, written only while the account still holds the same credentials version;
  * a rotated refresh token replaces the sealed one only if nobody replaced it meanwhile
  * (ARGV: version, expected sealed grant, new sealed grant or '', sealed access token).
  */
-const STORE_REFRESHED = `
+const STORE_REFRESHED = new LuaScript(`
 if (redis.call('HGET', KEYS[1], 'credentialsVersion') or '0') ~= ARGV[1] then return 0 end
 if ARGV[3] ~= '' then
   if redis.call('HGET', KEYS[1], 'credentials') ~= ARGV[2] then return 0 end
   redis.call('HSET', KEYS[1], 'credentials', ARGV[3])
 end
 redis.call('HSET', KEYS[1], 'oauthAccess', ARGV[4])
-return 1`;
+return 1`);
 
-const SET_ENABLED = `
+const SET_ENABLED = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local status = redis.call('HGET', KEYS[1], 'status')
-if ARGV[1] == 'disable' then
+if ARGV[3] == 'disable' then
   redis.call('HSET', KEYS[1], 'status', 'disabled')
   redis.call('HDEL', KEYS[1], 'nextAttemptAt')
 elseif status == 'disabled' then
   redis.call('HSET', KEYS[1], 'status', 'connecting')
 end
-redis.call('PUBLISH', KEYS[2], ARGV[2])
-return 1`;
+${NOTIFY}
+return 1`);
+
+/** Keys and leading arguments of a script that changes one account and notifies its slot. */
+function notifying(accountId: string, ...more: string[]): { keys: string[]; args: string[] } {
+  const slot = slotOf(accountId);
+  return {
+    keys: [RedisKeys.account(accountId), RedisKeys.slotVersion(slot), ...more],
+    args: [accountId, RedisKeys.slotChannel(slot)],
+  };
+}
+
+const NOTIFY_ONLY = new LuaScript(`${NOTIFY}
+return 1`);
 
 const CREDENTIALS_FIELD = 'credentials';
 const ACCESS_FIELD = 'oauthAccess';
@@ -130,14 +172,14 @@ function toAccount(h: Record<string, string>): Account | null {
     provider: 'imap',
     imap: { host: h.host, port: Number(h.port), tls: h.tls === 'true' },
     username: h.username ?? h.email,
-    authType: h.authType === 'oauth2' ? 'oauth2' : 'password',
-    ...(h.authType === 'oauth2' && h.oauthProvider ? { oauthProvider: h.oauthProvider } : {}),
     options: { notifySeen: h.notifySeen === 'true' },
     status: (h.status as AccountStatus | undefined) ?? 'connecting',
     ...(h.lastError ? { lastError: h.lastError } : {}),
     ...(h.nextAttemptAt ? { nextAttemptAt: h.nextAttemptAt } : {}),
     ...(h.lastEventAt ? { lastEventAt: h.lastEventAt } : {}),
     ...(h.alert ? { alert: h.alert } : {}),
+    authType: h.authType === 'oauth2' ? 'oauth2' : 'password',
+    ...(h.authType === 'oauth2' && h.oauthProvider ? { oauthProvider: h.oauthProvider } : {}),
     credentialsVersion: Number(h.credentialsVersion ?? '0'),
     createdAt: h.createdAt,
   };
@@ -183,36 +225,39 @@ export class AccountRepository {
       createdAt: new Date().toISOString(),
     };
     const sealed = this.cipher.seal(JSON.stringify(secret), id);
-    await this.redis
-      .multi()
-      .hset(RedisKeys.account(id), {
-        id,
-        userId,
-        email: account.email,
-        host: input.imap.host,
-        port: String(input.imap.port),
-        tls: String(input.imap.tls),
-        username: input.username,
-        notifySeen: String(account.options.notifySeen),
-        status: account.status,
-        createdAt: account.createdAt,
-        authType: account.authType,
-        ...(input.oauth
-          ? {
-              oauthProvider: input.oauth.provider,
-              [ACCESS_FIELD]: this.cipher.seal(JSON.stringify(input.oauth.access), accessAad(id)),
-            }
-          : {}),
-        [CREDENTIALS_FIELD]: sealed,
-      })
-      .hset(RedisKeys.cursor(id), {
-        uidValidity: String(initialCursor.uidValidity),
-        lastUid: String(initialCursor.lastUid),
-      })
-      .sadd(RedisKeys.userAccounts(userId), id)
-      .sadd(RedisKeys.allAccounts(), id)
-      .publish(RedisKeys.accountsChannel(), id)
-      .exec();
+    const fields: Record<string, string> = {
+      id,
+      userId,
+      email: account.email,
+      host: input.imap.host,
+      port: String(input.imap.port),
+      tls: String(input.imap.tls),
+      username: input.username,
+      notifySeen: String(account.options.notifySeen),
+      status: account.status,
+      createdAt: account.createdAt,
+      authType: account.authType,
+      ...(input.oauth
+        ? {
+            oauthProvider: input.oauth.provider,
+            [ACCESS_FIELD]: this.cipher.seal(JSON.stringify(input.oauth.access), accessAad(id)),
+          }
+        : {}),
+      [CREDENTIALS_FIELD]: sealed,
+    };
+    // The account, its cursor and its slot's set in one script (one hash slot); then the
+    // per-user and global indexes, which live elsewhere on a Redis Cluster.
+    const { keys, args } = notifying(id, RedisKeys.cursor(id), RedisKeys.slotAccounts(slotOf(id)));
+    await CREATE.run(this.redis, keys, [
+      ...args,
+      String(initialCursor.uidValidity),
+      String(initialCursor.lastUid),
+      ...Object.entries(fields).flat(),
+    ]);
+    await Promise.all([
+      this.redis.sadd(RedisKeys.userAccounts(userId), id),
+      this.redis.sadd(RedisKeys.allAccounts(), id),
+    ]);
     return account;
   }
 
@@ -234,10 +279,10 @@ export class AccountRepository {
   /** How many accounts are in each status, over every account (one pipelined round trip). */
   async statusCounts(): Promise<Partial<Record<AccountStatus, number>>> {
     const ids = await this.allIds();
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hget(RedisKeys.account(id), 'status');
+    // Auto-pipelined: one round trip per server (an explicit pipeline cannot span cluster slots).
+    const statuses = await Promise.all(ids.map((id) => this.redis.hget(RedisKeys.account(id), 'status')));
     const counts: Partial<Record<AccountStatus, number>> = {};
-    for (const [, status] of (await pipeline.exec()) ?? []) {
+    for (const status of statuses) {
       if (typeof status === 'string') counts[status as AccountStatus] = (counts[status as AccountStatus] ?? 0) + 1;
     }
     return counts;
@@ -245,6 +290,16 @@ export class AccountRepository {
 
   async allIds(): Promise<string[]> {
     return this.redis.smembers(RedisKeys.allAccounts());
+  }
+
+  /** Ids of one slot's accounts: all a worker reads to learn what it watches. */
+  async idsInSlot(slot: number): Promise<string[]> {
+    return this.redis.smembers(RedisKeys.slotAccounts(slot));
+  }
+
+  /** The slot's change counter (see NOTIFY); null before its first change. */
+  async slotVersion(slot: number): Promise<string | null> {
+    return this.redis.get(RedisKeys.slotVersion(slot));
   }
 
   async credentials(accountId: string): Promise<AccountCredentials | null> {
@@ -309,14 +364,10 @@ export class AccountRepository {
             accountId,
           )
         : '';
-    const applied = await this.redis.eval(
-      STORE_REFRESHED,
-      1,
-      RedisKeys.account(accountId),
-      String(grant.version),
-      grant.sealed,
-      newSealed,
-      this.cipher.seal(JSON.stringify(access), accessAad(accountId)),
+    const applied = await STORE_REFRESHED.run(
+      this.redis,
+      [RedisKeys.account(accountId)],
+      [String(grant.version), grant.sealed, newSealed, this.cipher.seal(JSON.stringify(access), accessAad(accountId))],
     );
     return applied === 1;
   }
@@ -344,7 +395,6 @@ export class AccountRepository {
     return (await this.find(accountId)) ?? 'not_found';
   }
 
-  /** New credentials (already verified against the server): workers reconnect with them. */
   /**
    * Re-seals an account's credentials under the newest master key (after a key rotation), unless
    * they already use it. Compare-and-set: a password changed meanwhile is left as it is.
@@ -378,6 +428,11 @@ export class AccountRepository {
     return this.find(accountId);
   }
 
+  /**
+   * Consumes the Reconnect link (when given) first, in its own script: the link and the account
+   * live in different hash slots on a Redis Cluster, and only the one caller that consumed the link
+   * goes on to replace the credentials. -1 when the link is already gone.
+   */
   private async replace(
     accountId: string,
     username: string,
@@ -387,47 +442,67 @@ export class AccountRepository {
     sealedAccess: string,
     consume: { sessionKey: string; scopeKey: string } | undefined,
   ): Promise<number> {
-    const keys = [RedisKeys.account(accountId), RedisKeys.accountsChannel()];
-    if (consume) keys.push(consume.sessionKey, consume.scopeKey);
-    return (await this.redis.eval(
-      REPLACE_CREDENTIALS,
-      keys.length,
-      ...keys,
+    if (consume && (await CONSUME_LINK.run(this.redis, [consume.sessionKey, consume.scopeKey], [accountId])) === -1) {
+      return -1;
+    }
+    const { keys, args } = notifying(accountId);
+    return (await REPLACE_CREDENTIALS.run(this.redis, keys, [
+      ...args,
       username,
       sealed,
-      accountId,
       authType,
       provider,
       sealedAccess,
-    )) as number;
+    ])) as number;
   }
 
   /** `disabled` is the person's choice: no worker holds the account until it is enabled again. */
   async setEnabled(userId: string, accountId: string, enabled: boolean): Promise<Account | null> {
     if (!(await this.findForUser(userId, accountId))) return null;
-    await this.redis.eval(
-      SET_ENABLED,
-      2,
-      RedisKeys.account(accountId),
-      RedisKeys.accountsChannel(),
-      enabled ? 'enable' : 'disable',
-      accountId,
-    );
+    const { keys, args } = notifying(accountId);
+    await SET_ENABLED.run(this.redis, keys, [...args, enabled ? 'enable' : 'disable']);
     return this.find(accountId);
   }
 
-  /** Deletes the account and erases its credentials, cursor and lease; workers are told at once. */
+  /** Deletes the account and erases its credentials and cursor; its slot's owner is told at once. */
   async remove(userId: string, accountId: string): Promise<boolean> {
     const account = await this.findForUser(userId, accountId);
     if (!account) return false;
-    await this.redis
-      .multi()
-      .del(RedisKeys.account(accountId), RedisKeys.cursor(accountId), RedisKeys.leaseFence(accountId))
-      .srem(RedisKeys.userAccounts(userId), accountId)
-      .srem(RedisKeys.allAccounts(), accountId)
-      .publish(RedisKeys.accountsChannel(), accountId)
-      .exec();
+    const { keys, args } = notifying(accountId, RedisKeys.cursor(accountId), RedisKeys.slotAccounts(slotOf(accountId)));
+    await REMOVE.run(this.redis, keys, args);
+    await Promise.all([
+      this.redis.srem(RedisKeys.userAccounts(userId), accountId),
+      this.redis.srem(RedisKeys.allAccounts(), accountId),
+    ]);
     return true;
+  }
+
+  /**
+   * Moves one account stored before slots (`mp:account:<id>`, `mp:cursor:<id>`) to its slot's
+   * keys, cursor included, and adds it to its slot's set. Idempotent: a record already moved is
+   * kept as it is, and running it twice (two workers starting together) moves nothing twice.
+   */
+  async migrateToSlot(accountId: string): Promise<'moved' | 'current' | 'missing'> {
+    const legacy = await this.redis.hgetall(RedisKeys.legacyAccount(accountId));
+    if (!legacy.id) {
+      if (!(await this.redis.exists(RedisKeys.account(accountId)))) return 'missing';
+      await this.redis.sadd(RedisKeys.slotAccounts(slotOf(accountId)), accountId);
+      return 'current';
+    }
+    const cursor = await this.redis.hgetall(RedisKeys.legacyCursor(accountId));
+    // Cursor first: a worker that sees the account in its slot must find the cursor with it.
+    if (Object.keys(cursor).length > 0 && !(await this.redis.exists(RedisKeys.cursor(accountId)))) {
+      await this.redis.hset(RedisKeys.cursor(accountId), cursor);
+    }
+    if (!(await this.redis.exists(RedisKeys.account(accountId)))) {
+      await this.redis.hset(RedisKeys.account(accountId), legacy);
+    }
+    const { keys, args } = notifying(accountId);
+    await this.redis.sadd(RedisKeys.slotAccounts(slotOf(accountId)), accountId);
+    await NOTIFY_ONLY.run(this.redis, keys, args);
+    await this.redis.del(RedisKeys.legacyAccount(accountId));
+    await this.redis.del(RedisKeys.legacyCursor(accountId));
+    return 'moved';
   }
 
   /**

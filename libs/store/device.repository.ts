@@ -46,13 +46,17 @@ export class DeviceRepository {
       privacy: input.privacy,
       createdAt: existing?.createdAt ?? new Date().toISOString(),
     };
-    const tx = this.redis.multi();
-    if (existing && existing.userId !== userId) tx.srem(RedisKeys.userDevices(existing.userId), existing.id);
-    tx.del(RedisKeys.device(device.id))
+    // Keys of three hash slots on a Redis Cluster, so no MULTI: the device first, then the
+    // indexes that lead to it (an index entry without its device is skipped by every reader).
+    await this.redis
+      .multi()
+      .del(RedisKeys.device(device.id))
       .hset(RedisKeys.device(device.id), { ...device })
-      .sadd(RedisKeys.userDevices(userId), device.id)
-      .set(tokenKey, device.id);
-    await tx.exec();
+      .exec();
+    if (existing && existing.userId !== userId)
+      await this.redis.srem(RedisKeys.userDevices(existing.userId), existing.id);
+    await this.redis.sadd(RedisKeys.userDevices(userId), device.id);
+    await this.redis.set(tokenKey, device.id);
     return { device, created: !existing };
   }
 
@@ -62,11 +66,10 @@ export class DeviceRepository {
 
   async listForUser(userId: string): Promise<Device[]> {
     const ids = await this.redis.smembers(RedisKeys.userDevices(userId));
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(RedisKeys.device(id));
-    const results = (await pipeline.exec()) ?? [];
-    return results
-      .map(([, h]) => toDevice((h ?? {}) as Record<string, string>))
+    // Auto-pipelined (an explicit pipeline cannot span Redis Cluster hash slots).
+    const records = await Promise.all(ids.map((id) => this.redis.hgetall(RedisKeys.device(id))));
+    return records
+      .map((h) => toDevice(h))
       .filter((d): d is Device => d !== null)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
@@ -75,12 +78,10 @@ export class DeviceRepository {
   async remove(userId: string, deviceId: string): Promise<boolean> {
     const device = await this.find(deviceId);
     if (!device || device.userId !== userId) return false;
-    await this.redis
-      .multi()
-      .del(RedisKeys.device(deviceId))
-      .srem(RedisKeys.userDevices(userId), deviceId)
-      .del(RedisKeys.deviceToken(device.platform, sha256Hex(device.token)))
-      .exec();
+    // Indexes first, then the device (see upsert).
+    await this.redis.del(RedisKeys.deviceToken(device.platform, sha256Hex(device.token)));
+    await this.redis.srem(RedisKeys.userDevices(userId), deviceId);
+    await this.redis.del(RedisKeys.device(deviceId));
     return true;
   }
 

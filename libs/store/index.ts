@@ -1,5 +1,7 @@
 export { StoreModule } from './store.module';
-export { REDIS, createRedis, Redis } from './redis.provider';
+export { REDIS, createRedis, createRedisConnection, isCluster, Redis, type RedisRole } from './redis.provider';
+export { SLOT_COUNT, slotOf, slotTag } from './slots';
+export { LuaScript } from './lua-script';
 export { RedisKeys } from './redis-keys';
 export { newId, isId, sha256Hex } from './ids';
 export { CredentialCipher, CredentialCipherError, type MasterKey } from './credential-cipher';
@@ -17,8 +19,13 @@ export {
 export { OAuthStateRepository, type OAuthStateRecord } from './oauth-state.repository';
 export { OAuthRefreshLockRepository, type RefreshLock } from './oauth-refresh-lock.repository';
 export { CursorRepository, type CursorWrite } from './cursor.repository';
-export { LeaseRepository, type Lease } from './lease.repository';
-export { WorkerMembership } from './worker-membership.repository';
+export { LeaseRepository, type Lease, type SlotLease, type SlotAcquisition } from './lease.repository';
+export {
+  WorkerMembership,
+  encodeAnnouncement,
+  decodeAnnouncement,
+  type OwnershipAnnouncement,
+} from './worker-membership.repository';
 export { AccountOwnershipReader } from './account-ownership.reader';
 export { AccountCensus, type Census } from './account-census';
 export type * from './models';

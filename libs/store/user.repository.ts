@@ -14,11 +14,9 @@ export class UserRepository {
   async create(): Promise<{ user: User; apiKey: string }> {
     const user: User = { id: newId('usr'), createdAt: new Date().toISOString() };
     const apiKey = `mpk_${randomBytes(32).toString('base64url')}`;
-    await this.redis
-      .multi()
-      .hset(RedisKeys.user(user.id), { id: user.id, createdAt: user.createdAt })
-      .set(RedisKeys.apiKey(sha256Hex(apiKey)), user.id)
-      .exec();
+    // The user before the key that finds it (two hash slots on a Redis Cluster: no MULTI).
+    await this.redis.hset(RedisKeys.user(user.id), { id: user.id, createdAt: user.createdAt });
+    await this.redis.set(RedisKeys.apiKey(sha256Hex(apiKey)), user.id);
     return { user, apiKey };
   }
 

@@ -3,6 +3,25 @@ import type { Redis } from 'ioredis';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
 
+/** What workers announce on the workers channel: ownership moves that others act on at once. */
+export type OwnershipAnnouncement =
+  { kind: 'join'; workerId: string } | { kind: 'leave'; workerId: string } | { kind: 'release'; slot: number };
+
+export function encodeAnnouncement(a: OwnershipAnnouncement): string {
+  return a.kind === 'release' ? `release:${a.slot}` : `${a.kind}:${a.workerId}`;
+}
+
+export function decodeAnnouncement(message: string): OwnershipAnnouncement | undefined {
+  const sep = message.indexOf(':');
+  const kind = message.slice(0, sep);
+  const value = message.slice(sep + 1);
+  if (kind === 'release') {
+    const slot = Number(value);
+    return Number.isInteger(slot) && slot >= 0 ? { kind, slot } : undefined;
+  }
+  return (kind === 'join' || kind === 'leave') && value ? { kind, workerId: value } : undefined;
+}
+
 /** Which workers are alive: each heartbeats its id into one sorted set, scored by time. */
 @Injectable()
 export class WorkerMembership {
@@ -26,7 +45,13 @@ export class WorkerMembership {
     return (await this.redis.zrangebyscore(RedisKeys.workers(), now - ttlMs, '+inf')).sort();
   }
 
+  /** Leaves the ranking and says so, so the others re-rank now rather than at their next heartbeat. */
   async leave(workerId: string): Promise<void> {
     await this.redis.zrem(RedisKeys.workers(), workerId);
+    await this.announce({ kind: 'leave', workerId });
+  }
+
+  async announce(a: OwnershipAnnouncement): Promise<void> {
+    await this.redis.publish(RedisKeys.workersChannel(), encodeAnnouncement(a));
   }
 }

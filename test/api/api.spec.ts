@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { eventually, freePort, startDovecot, startRedis, type DovecotHandle, type RedisHandle } from '../harness';
+import { RedisKeys } from '../../libs/store';
 import { ApiClient } from '../support/api-client';
 import { makeAdminToken, makeApnsToken, makeFcmToken, makeMasterKey } from '../support/factories';
 import { RoleProcess } from '../support/role-process';
@@ -174,7 +175,7 @@ describe('REST API on real Redis and Dovecot', { timeout: 120_000 }, () => {
     assert.equal(res.body.status, 'connecting');
     const id = res.body.id;
 
-    const stored = await raw.hgetall(`mp:account:${id}`);
+    const stored = await raw.hgetall(RedisKeys.account(id));
     assert.ok(stored.credentials?.startsWith('v1.'));
     const everything = JSON.stringify(
       await Promise.all(
@@ -185,7 +186,7 @@ describe('REST API on real Redis and Dovecot', { timeout: 120_000 }, () => {
       ),
     );
     assert.ok(!everything.includes(password), 'the password is stored only encrypted');
-    assert.ok(await raw.exists(`mp:cursor:${id}`), 'the starting cursor is recorded at link time');
+    assert.ok(await raw.exists(RedisKeys.cursor(id)), 'the starting cursor is recorded at link time');
 
     const got = await alice.get<{ id: string; email: string; status: string }>(`/v1/accounts/${id}`);
     assert.equal(got.status, 200);
@@ -196,8 +197,8 @@ describe('REST API on real Redis and Dovecot', { timeout: 120_000 }, () => {
 
     assert.equal((await bob.delete(`/v1/accounts/${id}`)).status, 404);
     assert.equal((await alice.delete(`/v1/accounts/${id}`)).status, 204);
-    assert.equal(await raw.exists(`mp:account:${id}`, `mp:cursor:${id}`), 0);
-    assert.equal(await raw.sismember('mp:accounts', id), 0);
+    assert.equal(await raw.exists(RedisKeys.account(id), RedisKeys.cursor(id)), 0);
+    assert.equal(await raw.sismember(RedisKeys.allAccounts(), id), 0);
     assert.equal((await alice.get(`/v1/accounts/${id}`)).status, 404);
   });
 

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { eventually, freePort, startDovecot, startRedis, type DovecotHandle, type RedisHandle } from '../harness';
+import { RedisKeys } from '../../libs/store';
 import { ApiClient } from '../support/api-client';
 import { makeAdminToken, makeMasterKey } from '../support/factories';
 import { RoleProcess } from '../support/role-process';
@@ -68,11 +69,11 @@ describe('master key rotation', { timeout: 90_000 }, () => {
   });
 
   it('re-seals every credential with the newest key, once', async () => {
-    assert.match((await raw.hget(`mp:account:${accountId}`, 'credentials')) ?? '', /^v1\./);
+    assert.match((await raw.hget(RedisKeys.account(accountId), 'credentials')) ?? '', /^v1\./);
     const first = await runTool({ ...base(), MAILPUSH_MASTER_KEY: `${newKey},${oldKey}` });
     assert.equal(first.code, 0, first.out);
     assert.match(first.out, /1 re-sealed, 0 already current/);
-    const sealed = (await raw.hget(`mp:account:${accountId}`, 'credentials')) ?? '';
+    const sealed = (await raw.hget(RedisKeys.account(accountId), 'credentials')) ?? '';
     assert.match(sealed, /^v2\./);
     assert.ok(!sealed.includes(DAVE.password));
     const again = await runTool({ ...base(), MAILPUSH_MASTER_KEY: `${newKey},${oldKey}` });
@@ -82,7 +83,7 @@ describe('master key rotation', { timeout: 90_000 }, () => {
   it('lets the old key go: a worker holding only the new key still logs in', async () => {
     const worker = RoleProcess.start('worker', { ...base(), MAILPUSH_MASTER_KEY: newKey });
     try {
-      await eventually(async () => assert.equal(await raw.hget(`mp:account:${accountId}`, 'status'), 'idle'), {
+      await eventually(async () => assert.equal(await raw.hget(RedisKeys.account(accountId), 'status'), 'idle'), {
         timeoutMs: 30_000,
       });
     } finally {

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { rankedOwner } from '../../apps/worker/src/account-ranking';
 import { eventually } from '../harness';
+import { RedisKeys } from '../../libs/store';
 import type { ApiClient } from '../support/api-client';
 import { makeApnsToken, makeMessage } from '../support/factories';
 import { createUser, linkAccount, startPipeline, type Pipeline } from '../support/pipeline.fixture';
@@ -23,7 +24,7 @@ describe('scale-out and failover', { timeout: 180_000 }, () => {
   const startWorker = (id: string) =>
     workers.set(id, RoleProcess.start('worker', { ...p.env, MAILPUSH_WORKER_ID: id }));
   const holders = async () =>
-    Promise.all(accountIds.map(async (id) => (await raw.get(`mp:lease:${id}`))?.split('#')[0]));
+    Promise.all(accountIds.map(async (id) => (await raw.get(RedisKeys.lease(id)))?.split('#')[0]));
   const pushedSubjects = () =>
     p.apns
       .delivered()

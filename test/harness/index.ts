@@ -22,3 +22,10 @@ export {
 } from './fault-proxy';
 export { imapScript, type HostileKind, type ImapScriptOptions } from './imap-script';
 export { startOAuthServer, type OAuthServer, type OAuthServerOptions, type AuthorizeDecision } from './oauth-server';
+export {
+  startSentinelSet,
+  startCluster,
+  type SentinelSetHandle,
+  type ClusterHandle,
+  type RedisNodeHandle,
+} from './redis-topologies';

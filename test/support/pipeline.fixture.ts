@@ -75,10 +75,15 @@ export async function startPipeline(options: {
   envFor?: (dovecot: DovecotHandle) => Record<string, string>;
   /** Extra variables for one role only (e.g. its own MAILPUSH_OPS_PORT). */
   roleEnv?: Partial<Record<Role, Record<string, string>>>;
+  /**
+   * Redis other than one redis-server (Sentinel, Cluster): the roles' environment for it (in place
+   * of REDIS_URL), how the test reaches it, and the queue prefix the roles use there.
+   */
+  redis?: { env: Record<string, string>; connect(): Redis; handle: RedisHandle; queuePrefix?: string };
 }): Promise<Pipeline> {
   const key = makeApnsKey();
   const [redis, dovecot, apns, fcm] = await Promise.all([
-    startRedis(),
+    options.redis ? Promise.resolve(options.redis.handle) : startRedis(),
     startDovecot({ ...options.dovecot, users: options.users }),
     startApnsFake({ teamId: key.teamId, keyId: key.keyId, publicKeyPem: key.publicKeyPem, topic: APNS_TOPIC }),
     startFcmFake({ projectId: FCM_PROJECT }),
@@ -90,6 +95,10 @@ export async function startPipeline(options: {
     ...options.env,
     ...options.envFor?.(dovecot),
   };
+  if (options.redis) {
+    delete env.REDIS_URL;
+    Object.assign(env, options.redis.env);
+  }
   const roles = new Map<Role, RoleProcess>();
   const startRole = (role: Role): RoleProcess => {
     const proc = RoleProcess.start(role, { ...env, ...options.roleEnv?.[role] });
@@ -99,10 +108,13 @@ export async function startPipeline(options: {
   for (const role of options.roles ?? ['api', 'worker', 'dispatcher']) startRole(role);
   const admin = new ApiClient(`http://127.0.0.1:${port}`, env.MAILPUSH_ADMIN_TOKEN);
   await eventually(async () => assert.equal((await admin.get('/readyz')).status, 200), {
-    timeoutMs: 30_000,
+    // Roles on Redis Sentinel or Cluster take longer to connect on a loaded machine.
+    timeoutMs: options.redis ? 60_000 : 30_000,
     message: 'api never became ready',
   });
-  const queueRedis = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const queueRedis = options.redis ? options.redis.connect() : new Redis(redis.url, { maxRetriesPerRequest: null });
+  // A failover (Sentinel spec) makes this connection fail for a while: expected, not a crash.
+  queueRedis.on('error', () => undefined);
 
   return {
     redis,
@@ -113,7 +125,8 @@ export async function startPipeline(options: {
     admin,
     roles,
     startRole,
-    quiescent: (timeoutMs = 20_000) => waitForQueuesDrained(queueRedis, timeoutMs),
+    quiescent: (timeoutMs = 20_000) =>
+      waitForQueuesDrained(queueRedis, timeoutMs, options.redis?.queuePrefix ?? 'mailpush'),
     async stop() {
       await Promise.all([...roles.values()].map((r) => r.stop()));
       await queueRedis.quit();

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { eventually, imapScript, type HostileKind, type ProxiedConnection } from '../harness';
+import { RedisKeys } from '../../libs/store';
 import { makeMessage } from '../support/factories';
 import type { Pipeline } from '../support/pipeline.fixture';
 import { assertExactlyOnce, linkSubject, startWatchPipeline, subjects, type Subject } from './watch-fixture';
@@ -57,7 +58,7 @@ describe('hostile and throttling IMAP servers', { timeout: 120_000 }, () => {
     await eventually(() => assert.ok(s.pushes().has(msg('before'))));
 
     // The stand-in reports the real INBOX's UIDVALIDITY: another one would be a new mailbox.
-    const [uidValidity, lastUid] = await redis.hmget(`mp:cursor:${s.accountId}`, 'uidValidity', 'lastUid');
+    const [uidValidity, lastUid] = await redis.hmget(RedisKeys.cursor(s.accountId), 'uidValidity', 'lastUid');
     const mailbox = { uidValidity: Number(uidValidity), uidNext: Number(lastUid) + 1 };
     for (const flood of floods) {
       const seen = s.proxy.connections().length;

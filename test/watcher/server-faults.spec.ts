@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { eventually } from '../harness';
+import { RedisKeys } from '../../libs/store';
 import { makeMessage } from '../support/factories';
 import type { Pipeline } from '../support/pipeline.fixture';
 import { assertExactlyOnce, linkSubject, startWatchPipeline, subjects, type Subject } from './watch-fixture';
@@ -37,7 +38,7 @@ describe('IMAP server faults', { timeout: 120_000 }, () => {
 
   const deliver = (user: string, subject: string) => p.dovecot.deliver(user, makeMessage({ subject }));
   const cursorOf = async (accountId: string) => {
-    const [uidValidity, lastUid] = await redis.hmget(`mp:cursor:${accountId}`, 'uidValidity', 'lastUid');
+    const [uidValidity, lastUid] = await redis.hmget(RedisKeys.cursor(accountId), 'uidValidity', 'lastUid');
     return { uidValidity: Number(uidValidity), lastUid: Number(lastUid) };
   };
 

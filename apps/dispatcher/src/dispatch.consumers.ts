@@ -61,7 +61,7 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
           : this.fanOut.fanOut(job.data as MailEvent),
       {
         ...common,
-        connection: createBullConnection(this.config.redisUrl),
+        connection: createBullConnection(this.config.redis),
         concurrency: FAN_OUT_CONCURRENCY,
       },
     );
@@ -70,7 +70,7 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
       (job) => this.delivery.handle(job),
       {
         ...common,
-        connection: createBullConnection(this.config.redisUrl),
+        connection: createBullConnection(this.config.redis),
         concurrency: this.config.dispatchConcurrency,
         settings: {
           backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryBackoffMs(attemptsMade, err),

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadConfig } from '../../../libs/config';
-import { createRedis } from '../../../libs/store';
+import type { RedisTarget } from '../../../libs/config';
+import { createRedisConnection } from '../../../libs/store';
 
 const RETRY_MS = 2_000;
 const SAY_EVERY_MS = 10_000;
@@ -21,12 +22,11 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const where = new URL(config.redisUrl);
-  const target = `${where.hostname}:${where.port || '6379'}`;
+  const target = describe(config.redis);
   const started = Date.now();
   let said = 0;
   for (;;) {
-    const redis = createRedis(config.redisUrl, {
+    const redis = createRedisConnection(config.redis, 'commands', {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
@@ -49,6 +49,20 @@ async function main(): Promise<number> {
       process.stdout.write(`wait-for-redis: waiting for ${target} (${Math.round((said - started) / 1000)} s)\n`);
     }
     await sleep(RETRY_MS);
+  }
+}
+
+/** Where Redis is, without credentials: a URL's host and port, or the Sentinel / Cluster nodes. */
+function describe(target: RedisTarget): string {
+  switch (target.mode) {
+    case 'standalone': {
+      const where = new URL(target.url);
+      return `${where.hostname}:${where.port || '6379'}`;
+    }
+    case 'sentinel':
+      return `${target.name} via sentinels ${target.sentinels.map((n) => `${n.host}:${n.port}`).join(',')}`;
+    case 'cluster':
+      return `cluster ${target.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
   }
 }
 

@@ -16,17 +16,20 @@ import {
   type Lease,
   WorkerMembership,
 } from '../../../libs/store';
-import { rankedOwner } from './account-ranking';
 import { CredentialHooks } from './credential-hooks';
+import { FleetConnectPacer } from './fleet-connect-pacer';
 import { toMailEvents } from './mail-events.mapper';
+import { SlotOwnership, type ReleaseReason, type SlotHost } from './slot-ownership';
 
 const log = createLogger('supervisor');
 
-/** Full rescan of the account set: catches anything a missed pub/sub message would have told us. */
-const RESCAN_INTERVAL_MS = 5_000;
-
 /** Accounts no worker holds: the person has to act (new password) or chose to pause. */
 const PARKED: ReadonlySet<AccountStatus> = new Set(['disabled', 'auth_error']);
+/** Pre-slot accounts are moved to their slots this many at a time. */
+const MIGRATION_BATCH = 200;
+/** Retrying a Redis write while Redis is unreachable: from this, doubling, up to the max. */
+const PERSIST_RETRY_MS = 100;
+const PERSIST_RETRY_MAX_MS = 2_000;
 
 interface Owned {
   lease: Lease;
@@ -36,24 +39,22 @@ interface Owned {
 }
 
 /**
- * Decides which accounts this worker watches: takes the lease of every unowned active account,
- * renews what it holds, and lets go of deleted, disabled and auth_error accounts, of accounts
- * whose credentials changed (to reconnect with the new ones) and of leases it lost.
+ * Runs the accounts of the slots this worker holds (SlotOwnership decides which): one
+ * MailboxWatcher per active account; lets go of deleted, disabled and auth_error accounts, and of
+ * accounts whose credentials changed (to reconnect with the new ones). While Redis is unreachable
+ * it keeps every connection whose slot lease is provably valid by its own clock, and holds mail
+ * it saw (enqueue, then cursor) until Redis answers again.
  */
 @Injectable()
-export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationShutdown, SlotHost {
   private readonly owned = new Map<string, Owned>();
-  private readonly inFlight = new Set<string>();
-  /** Accounts told about while a reconcile of them was running: looked at again afterwards. */
-  private readonly again = new Set<string>();
-  private readonly pacer: ConnectPacer;
+  /** Per account, the last queued reconcile/release: they run one after another. */
+  private readonly queue = new Map<string, Promise<unknown>>();
+  private readonly pacer: FleetConnectPacer;
   private readonly settings: WatchSettings;
-  /** Live workers (this one included), refreshed with every heartbeat. */
-  private members: string[];
-  /** When an account that ranks to another worker was first seen with no lease at all. */
-  private readonly orphanedSince = new Map<string, number>();
-  private subscriber: Redis | undefined;
-  private timers: NodeJS.Timeout[] = [];
+  private readonly ownership: SlotOwnership;
+  private readonly control: Redis;
+  private legacySubscriber: Redis | undefined;
   private stopping = false;
 
   constructor(
@@ -61,14 +62,11 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     @Inject(REDIS) private readonly redis: Redis,
     private readonly accounts: AccountRepository,
     private readonly cursors: CursorRepository,
-    private readonly leases: LeaseRepository,
     private readonly events: MailEventsProducer,
-    private readonly membership: WorkerMembership,
     private readonly credentialHooks: CredentialHooks,
   ) {
-    this.members = [config.workerId];
     const imap = config.imap;
-    this.pacer = new ConnectPacer(imap.pacing);
+    this.pacer = new FleetConnectPacer(new ConnectPacer(imap.pacing), redis, imap.pacing.perHostFleet);
     this.settings = {
       timeouts: { connectTimeoutMs: imap.connectTimeoutMs, socketTimeoutMs: imap.socketTimeoutMs },
       reIdleMs: imap.reIdleMs,
@@ -77,31 +75,43 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
       summaryThreshold: imap.catchUpSummaryThreshold,
       backoff: imap.reconnect,
     };
+    // Heartbeats and renewals get a connection of their own: queued behind a takeover's thousands
+    // of account reads they would arrive late, and a lease is proven from when its renewal was sent.
+    this.control = redis.duplicate();
+    this.control.on('error', (err: unknown) => log.warn('ownership connection error', { err }));
+    this.ownership = new SlotOwnership(
+      {
+        workerId: config.workerId,
+        leaseTtlMs: config.leaseTtlMs,
+        leaseMarginMs: config.leaseMarginMs,
+        reconcileMs: config.slotReconcileMs,
+      },
+      this.control,
+      new LeaseRepository(this.control),
+      accounts,
+      new WorkerMembership(this.control),
+      this,
+      {
+        takeover: () => metrics.leaseTakeovers.inc(),
+        handover: () => metrics.leaseHandovers.inc(),
+        slots: (n) => metrics.slotsHeld.set(n),
+      },
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscriber = this.redis.duplicate();
-    this.subscriber.on('message', (_channel: string, accountId: string) => void this.reconcile(accountId));
-    await this.subscriber.subscribe(RedisKeys.accountsChannel());
-    this.members = await this.membership.heartbeat(this.config.workerId, this.config.leaseTtlMs);
-    this.timers.push(
-      setInterval(() => void this.reconcileAll(), RESCAN_INTERVAL_MS),
-      setInterval(() => void this.heartbeatAndRenew(), Math.max(1000, Math.floor(this.config.leaseTtlMs / 3))),
-    );
-    await this.reconcileAll();
-    log.info('worker started', { workerId: this.config.workerId, accounts: this.owned.size });
+    await this.migrateLegacyAccounts();
+    await this.ownership.start();
+    log.info('worker started', { workerId: this.config.workerId, workers: this.ownership.liveMembers().length });
   }
 
+  /** Hands every slot to the survivors: they re-rank on the announcement and take each slot as it is released. */
   async onApplicationShutdown(): Promise<void> {
+    await this.ownership.stop();
     this.stopping = true;
-    for (const t of this.timers) clearInterval(t);
-    await this.membership.leave(this.config.workerId).catch(() => undefined);
-    const held = [...this.owned.keys()];
-    await Promise.all(held.map((id) => this.release(id, true, true)));
-    metrics.leaseHandovers.inc(held.length);
-    // Tell the other workers at once, so the accounts' new owners connect now rather than at their next scan.
-    await Promise.all(held.map((id) => this.redis.publish(RedisKeys.accountsChannel(), id).catch(() => 0)));
-    await this.subscriber?.quit().catch(() => undefined);
+    await Promise.all([...this.owned.keys()].map((id) => this.serial(id, () => this.stopWatching(id, false))));
+    await this.legacySubscriber?.quit().catch(() => undefined);
+    await this.control.quit().catch(() => this.control.disconnect());
   }
 
   /** How many accounts this worker holds (for health and tests). */
@@ -109,140 +119,69 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     return this.owned.size;
   }
 
-  private async reconcileAll(): Promise<void> {
-    try {
-      const ids = await this.accounts.allIds();
-      const live = new Set(ids);
-      for (const id of this.owned.keys()) if (!live.has(id)) void this.reconcile(id);
-      for (const id of this.orphanedSince.keys()) if (!live.has(id)) this.orphanedSince.delete(id);
-      for (const id of ids) if (!this.owned.has(id) || !this.ranksHere(id)) void this.reconcile(id);
-    } catch (err) {
-      log.warn('account scan failed', { err });
-    }
+  /** Ready once the slots ranked to this worker at start are held (a rolling update waits for it). */
+  ready(): boolean {
+    return this.ownership.ready();
   }
 
-  private async reconcile(accountId: string): Promise<void> {
-    if (this.stopping) return;
-    if (this.inFlight.has(accountId)) {
-      this.again.add(accountId);
-      return;
-    }
-    this.inFlight.add(accountId);
-    try {
-      await this.reconcileOne(accountId);
-    } catch (err) {
-      log.warn('could not reconcile account', { accountId, err });
-    } finally {
-      this.inFlight.delete(accountId);
-    }
-    if (this.again.delete(accountId)) void this.reconcile(accountId);
+  reconcile(accountId: string, lease: Lease): Promise<'exists' | 'gone'> {
+    return this.serial(accountId, () => this.reconcileOne(accountId, lease));
   }
 
-  private async reconcileOne(accountId: string): Promise<void> {
-    const owned = this.owned.get(accountId);
-    const mine = this.ranksHere(accountId);
-    // Every rescan visits every account: one ranked to another worker costs an EXISTS, not a read.
-    if (!owned && !mine && !(await this.orphaned(accountId))) return;
+  release(accountId: string, reason: ReleaseReason): Promise<void> {
+    return this.serial(accountId, () => this.stopWatching(accountId, reason === 'handover'));
+  }
+
+  private serial<T>(accountId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.queue.get(accountId) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const settled = run.catch(() => undefined);
+    this.queue.set(accountId, settled);
+    void settled.then(() => {
+      if (this.queue.get(accountId) === settled) this.queue.delete(accountId);
+    });
+    return run;
+  }
+
+  private async reconcileOne(accountId: string, lease: Lease): Promise<'exists' | 'gone'> {
     const account = await this.accounts.find(accountId);
+    let owned = this.owned.get(accountId);
     if (!account) {
       if (owned) {
         log.info('account deleted; closing its connection', { accountId });
-        await this.release(accountId);
+        await this.stopWatching(accountId);
       }
-      return;
+      return 'gone';
+    }
+    if (owned && owned.lease.holder !== lease.holder) {
+      await this.stopWatching(accountId);
+      owned = undefined;
     }
     if (owned) {
       if (account.status === 'disabled') {
         log.info('account disabled; closing its connection', { accountId });
-        await this.release(accountId);
-        return;
+        await this.stopWatching(accountId);
+        return 'exists';
       }
-      if (account.credentialsVersion !== owned.credentialsVersion) {
-        log.info('credentials changed; reconnecting with the new ones', { accountId });
-        await this.release(accountId);
-      }
+      if (account.credentialsVersion === owned.credentialsVersion) return 'exists';
+      log.info('credentials changed; reconnecting with the new ones', { accountId });
+      await this.stopWatching(accountId);
     }
-    if (PARKED.has(account.status)) return;
-    const stillOwned = this.owned.has(accountId);
-    if (stillOwned && !mine) {
-      log.info('handing the account over to the worker it ranks to', {
-        accountId,
-        to: rankedOwner(accountId, this.members),
-      });
-      await this.release(accountId, true, true);
-      metrics.leaseHandovers.inc();
-      await this.redis.publish(RedisKeys.accountsChannel(), accountId);
-      return;
-    }
-    if (stillOwned) return;
-    // Let go for new credentials while ranked elsewhere: its ranked owner takes it from here.
-    if (owned && !mine) return;
-    const lease = await this.leases.acquire(accountId, this.config.workerId, this.config.leaseTtlMs);
-    if (!lease || this.stopping) {
-      if (lease) await this.leases.release(lease);
-      return;
-    }
+    if (PARKED.has(account.status) || this.stopping || !this.ownership.holds(lease)) return 'exists';
     const watcher = this.createWatcher(account, lease);
     this.owned.set(accountId, { lease, watcher, status: 'connecting', credentialsVersion: account.credentialsVersion });
     this.updateStatusGauge();
     watcher.start();
-    metrics.leaseTakeovers.inc();
-    log.info('took account', { accountId, fence: lease.fence });
-  }
-
-  private ranksHere(accountId: string): boolean {
-    return rankedOwner(accountId, this.members) === this.config.workerId;
+    log.info('took account', { accountId, slot: lease.slot, fence: lease.fence });
+    return 'exists';
   }
 
   /**
-   * An account that ranks to another worker but has had no lease for two TTLs: its owner is
-   * alive by heartbeat yet not connecting it (stuck, or an old version). Take it rather than
-   * leave the mailbox unwatched.
+   * `waiting`: the account stays active and another worker takes it (handover): say so instead of
+   * leaving `idle` behind. Written before the slot's lease goes, so it cannot overwrite what the
+   * next owner reports.
    */
-  private async orphaned(accountId: string): Promise<boolean> {
-    if (await this.leases.isHeld(accountId)) {
-      this.orphanedSince.delete(accountId);
-      return false;
-    }
-    const now = Date.now();
-    const since = this.orphanedSince.get(accountId) ?? now;
-    this.orphanedSince.set(accountId, since);
-    return now - since >= 2 * this.config.leaseTtlMs;
-  }
-
-  private async heartbeatAndRenew(): Promise<void> {
-    try {
-      const members = await this.membership.heartbeat(this.config.workerId, this.config.leaseTtlMs);
-      const changed = members.join(',') !== this.members.join(',');
-      this.members = members;
-      if (changed) {
-        log.info('worker membership changed; re-ranking accounts', { workers: members.length });
-        void this.reconcileAll();
-      }
-    } catch (err) {
-      log.warn('heartbeat failed', { err });
-    }
-    await this.renewAll();
-  }
-
-  private async renewAll(): Promise<void> {
-    await Promise.all(
-      [...this.owned.entries()].map(async ([accountId, { lease }]) => {
-        const renewed = await this.leases.renew(lease, this.config.leaseTtlMs).catch(() => false);
-        if (!renewed && this.owned.get(accountId)?.lease === lease) {
-          log.warn('lease lost; closing the connection', { accountId });
-          await this.release(accountId, false);
-        }
-      }),
-    );
-  }
-
-  /**
-   * `waiting`: the account stays active and another worker will take it (shutdown): say so
-   * instead of leaving `idle` behind. Written before the lease goes, so it cannot overwrite what
-   * the next owner reports.
-   */
-  private async release(accountId: string, releaseLease = true, waiting = false): Promise<void> {
+  private async stopWatching(accountId: string, waiting = false): Promise<void> {
     const owned = this.owned.get(accountId);
     if (!owned) return;
     this.owned.delete(accountId);
@@ -253,12 +192,31 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
         .setStatus(accountId, { status: 'connecting', nextAttemptAt: null }, owned.credentialsVersion)
         .catch((err: unknown) => log.warn('could not record account status', { accountId, err }));
     }
-    if (releaseLease) await this.leases.release(owned.lease).catch(() => undefined);
   }
 
-  /** Runs `fn` only while `lease` is still the one this worker holds for the account. */
+  /** Runs `fn` only while `lease` is still the one this worker watches the account under. */
   private whileHeld(accountId: string, lease: Lease, fn: () => void): void {
     if (this.owned.get(accountId)?.lease === lease) fn();
+  }
+
+  /**
+   * A Redis write the watcher's progress depends on (enqueue, cursor): retried while Redis is
+   * unreachable, for as long as the slot's lease is provably this worker's. The connection stays
+   * up meanwhile; nothing the watcher saw is dropped, and the cursor moves only after the enqueue.
+   */
+  private async persist<T>(lease: Lease, fn: () => Promise<T>): Promise<T> {
+    let delay = PERSIST_RETRY_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (this.stopping || !this.ownership.holds(lease)) throw err;
+        if (attempt === 1)
+          log.warn('redis unavailable; holding the mail until it answers', { accountId: lease.accountId, err });
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        delay = Math.min(delay * 2, PERSIST_RETRY_MAX_MS);
+      }
+    }
   }
 
   private updateStatusGauge(): void {
@@ -266,6 +224,32 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     for (const { status } of this.owned.values()) counts.set(status, (counts.get(status) ?? 0) + 1);
     metrics.accountsByStatus.reset();
     for (const [status, n] of counts) metrics.accountsByStatus.set({ status }, n);
+  }
+
+  /**
+   * Accounts stored before slots get their slot (cursor kept) once, by whichever worker starts
+   * first; accounts an api of the previous version creates during a rolling update are moved as
+   * it announces them.
+   */
+  private async migrateLegacyAccounts(): Promise<void> {
+    const subscriber = this.redis.duplicate();
+    this.legacySubscriber = subscriber;
+    subscriber.on('error', (err: unknown) => log.warn('legacy channel connection error', { err }));
+    subscriber.on('message', (_channel: string, accountId: string) => {
+      void this.accounts.migrateToSlot(accountId).catch((err: unknown) => log.warn('migration failed', { err }));
+    });
+    await subscriber.subscribe(RedisKeys.accountsChannel());
+    if (await this.redis.get(RedisKeys.slotMigration())) return;
+    const ids = await this.accounts.allIds();
+    let moved = 0;
+    for (let i = 0; i < ids.length; i += MIGRATION_BATCH) {
+      const outcomes = await Promise.all(
+        ids.slice(i, i + MIGRATION_BATCH).map((id) => this.accounts.migrateToSlot(id)),
+      );
+      moved += outcomes.filter((o) => o === 'moved').length;
+    }
+    await this.redis.set(RedisKeys.slotMigration(), new Date().toISOString());
+    log.info('accounts assigned to slots', { accounts: ids.length, moved });
   }
 
   private createWatcher(account: Account, lease: Lease): MailboxWatcher {
@@ -285,14 +269,16 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
         authFailed: () => metrics.imapAuthFailures.inc(),
       },
       loadCredentials: () => this.accounts.credentials(account.id),
-      loadCursor: () => this.cursors.get(account.id),
-      saveCursor: (cursor) => this.cursors.advance(lease, cursor),
-      reserveSummary: (summary) => this.cursors.reserveSummary(lease, summary),
+      loadCursor: () => this.persist(lease, () => this.cursors.get(account.id)),
+      saveCursor: (cursor) => this.persist(lease, () => this.cursors.advance(lease, cursor)),
+      reserveSummary: (summary) => this.persist(lease, () => this.cursors.reserveSummary(lease, summary)),
       publish: async (mail) => {
         const events = toMailEvents(account, mail);
-        await this.events.enqueue(events);
+        await this.persist(lease, () => this.events.enqueue(events));
         metrics.mailEvents.inc({ kind: mail.kind === 'summary' ? 'summary' : 'message' }, events.length);
-        await this.accounts.touchLastEvent(account.id);
+        await this.accounts
+          .touchLastEvent(account.id)
+          .catch((err: unknown) => log.warn('could not record the last event time', { accountId: account.id, err }));
         log.info(mail.kind === 'summary' ? 'catch-up summary enqueued' : 'new mail enqueued', {
           accountId: account.id,
           count: mail.kind === 'summary' ? mail.summary.count : events.length,
@@ -308,8 +294,14 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
       },
       // OAuth2 token source and the Reconnect announcement (issue 7): see credential-hooks.ts.
       ...this.credentialHooks.for(account),
-      onAuthError: () => this.whileHeld(account.id, lease, () => void this.release(account.id)),
-      onOwnershipLost: () => this.whileHeld(account.id, lease, () => void this.release(account.id, false)),
+      onAuthError: () =>
+        this.whileHeld(account.id, lease, () => void this.serial(account.id, () => this.stopWatching(account.id))),
+      onOwnershipLost: () =>
+        this.whileHeld(account.id, lease, () => {
+          void this.serial(account.id, () => this.stopWatching(account.id));
+          // The slot moved under us: find out now rather than at the next renewal.
+          this.ownership.renewSoon();
+        }),
     });
   }
 }

@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { runRole, serveOps } from '../../../libs/runtime';
+import { AccountSupervisor } from './account-supervisor';
 import { bootstrapWorker } from './bootstrap';
 
 runRole('worker', async () => {
   const app = await bootstrapWorker();
-  const stopOps = await serveOps(app, 'worker');
+  const supervisor = app.get(AccountSupervisor);
+  const stopOps = await serveOps(app, 'worker', () => supervisor.ready());
   return async () => {
     await stopOps();
     await app.close();

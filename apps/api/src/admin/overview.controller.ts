@@ -26,7 +26,7 @@ export class OverviewService implements OnApplicationShutdown {
     private readonly membership: WorkerMembership,
     private readonly deadLetters: DeadLetterRepository,
   ) {
-    const connection = createBullConnection(config.redisUrl);
+    const connection = createBullConnection(config.redis);
     this.queues = [QueueName.MailEvents, QueueName.Deliveries].map(
       (name) => new Queue(name, { connection, prefix: config.queuePrefix }),
     );

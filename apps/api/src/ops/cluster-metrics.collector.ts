@@ -40,7 +40,7 @@ export class ClusterMetricsCollector implements OnApplicationBootstrap, OnApplic
     private readonly membership: WorkerMembership,
     private readonly deadLetters: DeadLetterRepository,
   ) {
-    const connection = createBullConnection(config.redisUrl);
+    const connection = createBullConnection(config.redis);
     this.queues = [QueueName.MailEvents, QueueName.Deliveries].map(
       (name) => new Queue(name, { connection, prefix: config.queuePrefix }),
     );
