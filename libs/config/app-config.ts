@@ -40,15 +40,42 @@ export interface FcmConfig {
   endpoint?: { host: string; port: number; origin: string };
 }
 
+/** Who may make the relay log in where, and how (docs/security.md). */
+export interface ImapPolicyConfig {
+  /** Ports an account may name; 'any' for test setups on high ports. */
+  allowedPorts: number[] | 'any';
+  /** `tls:false` accounts may stay in cleartext when the server offers no STARTTLS. */
+  allowPlaintext: boolean;
+}
+
+export interface RateLimitConfig {
+  points: number;
+  durationS: number;
+}
+
+export interface LimitsConfig {
+  /** Login checks the relay makes on a caller's behalf (failed or in flight; successes are given back). */
+  loginPerUser: RateLimitConfig;
+  loginPerAddress: RateLimitConfig;
+  loginPerHost: RateLimitConfig;
+  accountsPerUser: number;
+  devicesPerUser: number;
+}
+
 export interface AppConfig {
   redisUrl: string;
-  http: { host: string; port: number; publicUrl?: string };
+  /** PEM of a private CA that signs the Redis server's certificate (REDIS_CA_FILE). */
+  redisCa?: string;
+  /** Express `trust proxy`: false (default), true, a hop count, or proxy addresses. */
+  http: { host: string; port: number; publicUrl?: string; trustProxy: boolean | number | string };
   /** `/healthz`, `/readyz`, `/metrics` of a worker or dispatcher process (0 = off). */
   opsPort: number;
   logLevel: Env['LOG_LEVEL'];
   masterKeys: { version: string; key: Buffer }[];
   adminToken: string;
   allowPrivateHosts: boolean;
+  imapPolicy: ImapPolicyConfig;
+  limits: LimitsConfig;
   queuePrefix: string;
   workerId: string;
   leaseTtlMs: number;
@@ -157,16 +184,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
   }
 
+  let redisCa: string | undefined;
+  if (e.REDIS_CA_FILE) {
+    redisCa = readFileOrProblem('REDIS_CA_FILE', e.REDIS_CA_FILE, problems);
+    if (redisCa !== undefined && !redisCa.includes('BEGIN CERTIFICATE')) {
+      problems.push('REDIS_CA_FILE: not a PEM certificate');
+    }
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
     redisUrl: e.REDIS_URL,
-    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL },
+    ...(redisCa ? { redisCa } : {}),
+    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL, trustProxy: trustProxy(e.MAILPUSH_TRUST_PROXY) },
     opsPort: e.MAILPUSH_OPS_PORT,
     logLevel: e.LOG_LEVEL,
     masterKeys: e.MAILPUSH_MASTER_KEY,
     adminToken: e.MAILPUSH_ADMIN_TOKEN,
     allowPrivateHosts: e.MAILPUSH_ALLOW_PRIVATE_HOSTS,
+    imapPolicy: { allowedPorts: e.MAILPUSH_ALLOWED_IMAP_PORTS, allowPlaintext: e.MAILPUSH_ALLOW_PLAINTEXT_IMAP },
+    limits: {
+      loginPerUser: e.MAILPUSH_LOGIN_LIMIT_PER_USER,
+      loginPerAddress: e.MAILPUSH_LOGIN_LIMIT_PER_ADDRESS,
+      loginPerHost: e.MAILPUSH_LOGIN_LIMIT_PER_HOST,
+      accountsPerUser: e.MAILPUSH_MAX_ACCOUNTS_PER_USER,
+      devicesPerUser: e.MAILPUSH_MAX_DEVICES_PER_USER,
+    },
     queuePrefix: e.MAILPUSH_QUEUE_PREFIX,
     workerId: e.MAILPUSH_WORKER_ID ?? `${hostname()}-${process.pid}`,
     leaseTtlMs: e.MAILPUSH_LEASE_TTL_MS,
@@ -192,6 +236,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       burst: { budget: e.MAILPUSH_BURST_BUDGET, windowMs: e.MAILPUSH_BURST_WINDOW_MS },
     },
   };
+}
+
+/** Off unless the operator says a proxy sits in front: otherwise X-Forwarded-For would let anyone pick their address. */
+function trustProxy(raw: string): boolean | number | string {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  return /^[0-9]+$/.test(raw) ? Number(raw) : raw;
 }
 
 /** The uncompressed P-256 public key (base64url) of a VAPID private key, or undefined if it is not one. */

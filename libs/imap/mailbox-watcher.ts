@@ -10,7 +10,8 @@ import type {
 } from '../store';
 import type { NewMail } from './catch-up-plan';
 import type { ConnectPacer } from './connect-pacer';
-import { HostNotAllowedError, HostNotFoundError, resolveImapHost, type ResolvedHost } from './host-guard';
+import { endpointRefusal, resolveImapEndpoint, type ImapEndpointPolicy } from './endpoint-policy';
+import type { ResolvedHost } from './host-guard';
 import { MailboxSession, type SessionSettings, type WatchMode } from './mailbox-session';
 import { ReconnectBackoff, type BackoffSettings } from './reconnect-policy';
 import { sanitizeAlert } from './server-alert';
@@ -31,7 +32,8 @@ export interface WatcherTelemetry {
 export interface MailboxWatcherDeps {
   accountId: string;
   endpoint: ImapEndpoint;
-  allowPrivateHosts: boolean;
+  /** Ports, private hosts and cleartext: the same rule as the login check. */
+  policy: ImapEndpointPolicy;
   settings: WatchSettings;
   notifySeen: boolean;
   pacer: Pick<ConnectPacer, 'acquire'>;
@@ -143,12 +145,10 @@ export class MailboxWatcher {
     this.password = credentials.password;
     let resolved: ResolvedHost;
     try {
-      resolved = await resolveImapHost(this.deps.endpoint.host, this.deps.allowPrivateHosts);
+      resolved = await resolveImapEndpoint(this.deps.endpoint, this.deps.policy);
     } catch (err) {
-      if (err instanceof HostNotAllowedError)
-        return { errorClass: ErrorClass.Permanent, code: err.code, message: err.message };
-      if (err instanceof HostNotFoundError)
-        return { errorClass: ErrorClass.Transient, code: err.code, message: err.message };
+      const refusal = endpointRefusal(err);
+      if (refusal) return refusal;
       throw err;
     }
     const waitStart = Date.now();

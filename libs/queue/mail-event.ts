@@ -57,3 +57,9 @@ export interface BurstSummaryJob {
 export function burstSummaryJobId(deviceId: string, windowStart: number): string {
   return `burst.${deviceId}.${windowStart}`;
 }
+
+/** The event as kept after delivery ends (dead letters): ids, counts and times, no sender or subject. */
+export function withoutContent(event: MailEvent): MailEvent {
+  const { from: _from, subject: _subject, ...rest } = event;
+  return rest;
+}

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config';
 import { CredentialCipher } from './credential-cipher';
 import { newId } from './ids';
+import { reserveQuotaPlace } from './quota';
 import type {
   Account,
   AccountOptions,
@@ -86,17 +87,25 @@ function toAccount(h: Record<string, string>): Account | null {
 @Injectable()
 export class AccountRepository {
   private readonly cipher: CredentialCipher;
+  private readonly maxPerUser: number;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.cipher = new CredentialCipher(config.masterKeys);
+    this.maxPerUser = config.limits.accountsPerUser;
+  }
+
+  /** How many mailboxes the user has linked (the quota is enforced atomically in create). */
+  async countForUser(userId: string): Promise<number> {
+    return this.redis.scard(RedisKeys.userAccounts(userId));
   }
 
   /**
    * Stores the account with its password sealed (AES-256-GCM, bound to the account id) and its
    * starting cursor in one transaction: mail after the link is notified, history before it is not.
+   * Throws QuotaExceededError when the user has MAILPUSH_MAX_ACCOUNTS_PER_USER mailboxes already.
    */
   async create(userId: string, input: NewAccount, initialCursor: MailboxCursor): Promise<Account> {
     const id = newId('acc');
@@ -113,6 +122,8 @@ export class AccountRepository {
       createdAt: new Date().toISOString(),
     };
     const sealed = this.cipher.seal(JSON.stringify({ password: input.password }), id);
+    const place = { user: RedisKeys.user(userId), set: RedisKeys.userAccounts(userId) };
+    await reserveQuotaPlace(this.redis, place, id, { kind: 'mailboxes', max: this.maxPerUser });
     await this.redis
       .multi()
       .hset(RedisKeys.account(id), {
@@ -135,7 +146,11 @@ export class AccountRepository {
       .sadd(RedisKeys.userAccounts(userId), id)
       .sadd(RedisKeys.allAccounts(), id)
       .publish(RedisKeys.accountsChannel(), id)
-      .exec();
+      .exec()
+      .catch(async (err: unknown) => {
+        await this.redis.srem(place.set, id).catch(() => 0);
+        throw err;
+      });
     return account;
   }
 

@@ -1,5 +1,7 @@
 export { StoreModule } from './store.module';
-export { REDIS, createRedis, Redis } from './redis.provider';
+export { REDIS, createRedis, redisTlsOptions, Redis } from './redis.provider';
+export { MasterKeyCanary, MasterKeyMismatchError } from './master-key-canary';
+export { QuotaExceededError, OwnerGoneError, type QuotaKind } from './quota';
 export { RedisKeys } from './redis-keys';
 export { newId, isId, sha256Hex } from './ids';
 export { CredentialCipher, CredentialCipherError, type MasterKey } from './credential-cipher';

@@ -5,10 +5,20 @@
 const NS = 'mp';
 
 export const RedisKeys = {
+  /** SCAN pattern of every key above (erasure sweeps it for a user's ids). */
+  everything: () => `${NS}:*`,
   user: (userId: string) => `${NS}:user:${userId}`,
   apiKey: (apiKeyHash: string) => `${NS}:apikey:${apiKeyHash}`,
   /** A one-time linking URL's token (hashed) → user id; expires by itself. */
   linkSession: (tokenHash: string) => `${NS}:link-session:${tokenHash}`,
+  /** Refused logins made through one link session; the session ends at a bound. */
+  linkSessionRefusals: (tokenHash: string) => `${NS}:link-session:${tokenHash}:refusals`,
+  /** Held while one request links through a one-time session: a second one cannot link too. */
+  linkSessionClaim: (tokenHash: string) => `${NS}:link-session:${tokenHash}:claim`,
+  /** rate-limiter-flexible key prefix (it appends `:<key>`) for login attempts per user, address or host. */
+  loginLimit: (scope: 'user' | 'address' | 'host') => `${NS}:limit:login-${scope}`,
+  /** A value sealed with the master key at first start: a key that cannot open it stops every role. */
+  masterKeyCanary: () => `${NS}:master-key-canary`,
   userDevices: (userId: string) => `${NS}:user:${userId}:devices`,
   userAccounts: (userId: string) => `${NS}:user:${userId}:accounts`,
   device: (deviceId: string) => `${NS}:device:${deviceId}`,

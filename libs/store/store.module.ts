@@ -7,6 +7,7 @@ import { WorkerMembership } from './worker-membership.repository';
 import { RedisLifecycle, redisProvider, REDIS } from './redis.provider';
 import { UserRepository } from './user.repository';
 import { LinkSessionRepository } from './link-session.repository';
+import { MasterKeyCanary } from './master-key-canary';
 
 const REPOSITORIES = [
   UserRepository,
@@ -20,7 +21,7 @@ const REPOSITORIES = [
 
 @Global()
 @Module({
-  providers: [redisProvider, RedisLifecycle, ...REPOSITORIES],
-  exports: [REDIS, ...REPOSITORIES],
+  providers: [redisProvider, RedisLifecycle, MasterKeyCanary, ...REPOSITORIES],
+  exports: [REDIS, MasterKeyCanary, ...REPOSITORIES],
 })
 export class StoreModule {}

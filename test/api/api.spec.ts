@@ -39,7 +39,12 @@ describe('REST API on real Redis and Dovecot', { timeout: 120_000 }, () => {
   before(async () => {
     [redis, dovecot] = await Promise.all([startRedis(), startDovecot({ users: [{ user: 'alice', password }] })]);
     raw = new Redis(redis.url);
-    const env = { REDIS_URL: redis.url, MAILPUSH_MASTER_KEY: makeMasterKey(), MAILPUSH_ADMIN_TOKEN: adminToken };
+    const env = {
+      REDIS_URL: redis.url,
+      MAILPUSH_MASTER_KEY: makeMasterKey(),
+      MAILPUSH_ADMIN_TOKEN: adminToken,
+      MAILPUSH_ALLOWED_IMAP_PORTS: '*',
+    };
     const [open, strict] = await Promise.all([
       startApi({ ...env, MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true' }),
       startApi({ ...env, MAILPUSH_ALLOW_PRIVATE_HOSTS: 'false' }),

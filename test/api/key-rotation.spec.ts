@@ -37,6 +37,7 @@ describe('master key rotation', { timeout: 90_000 }, () => {
     REDIS_URL: redis.url,
     MAILPUSH_ADMIN_TOKEN: makeAdminToken(),
     MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true',
+    MAILPUSH_ALLOWED_IMAP_PORTS: '*',
     MAILPUSH_OPS_PORT: '0',
   });
 

@@ -33,6 +33,7 @@ describe('web form', { timeout: 90_000 }, () => {
       MAILPUSH_MASTER_KEY: makeMasterKey(),
       MAILPUSH_ADMIN_TOKEN: adminToken,
       MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true',
+      MAILPUSH_ALLOWED_IMAP_PORTS: '*',
     });
     base = `http://127.0.0.1:${port}`;
     const admin = new ApiClient(base, adminToken);

@@ -18,6 +18,8 @@ import { EventsController } from './events/events.controller';
 import { UserEventsSubscriber } from './events/user-events.subscriber';
 import { HealthController } from './health/health.controller';
 import { UsersController } from './users/users.controller';
+import { UserErasureService } from './users/user-erasure.service';
+import { LoginLimiter } from '../../../libs/limits';
 import { LinkPageController } from './web/link-page.controller';
 import { CurrentLinkSessionController, LinkSessionsController } from './link-sessions/link-sessions.controller';
 
@@ -48,6 +50,8 @@ import { CurrentLinkSessionController, LinkSessionsController } from './link-ses
     DeadLetterRepository,
     DeadLettersService,
     OverviewService,
+    LoginLimiter,
+    UserErasureService,
   ],
 })
 export class ApiModule {}

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { APP_CONFIG, type AppConfig } from '../../../libs/config';
 import { NestLogger, createLogger } from '../../../libs/logging';
 import { ApiModule } from './api.module';
+import { httpHygiene } from './common/http-hygiene';
 
 const log = createLogger('api');
 
@@ -15,9 +16,12 @@ export async function bootstrapApi(): Promise<{ app: INestApplication; url: stri
     logger: new NestLogger(),
     bodyParser: false,
   });
+  const config = app.get<AppConfig>(APP_CONFIG);
+  // Off by default: X-Forwarded-For from anyone would let a caller pick the address limits key on.
+  app.set('trust proxy', config.http.trustProxy);
+  app.use(httpHygiene(config));
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.disable('x-powered-by');
-  const config = app.get<AppConfig>(APP_CONFIG);
   await app.listen(config.http.port, config.http.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;

@@ -18,8 +18,9 @@ import {
   type BurstSummaryJob,
   type DeliveryJob,
   type MailEvent,
+  withoutContent,
 } from '../../../libs/queue';
-import { DeviceRepository } from '../../../libs/store';
+import { DeviceRepository, redisTlsOptions } from '../../../libs/store';
 import { deliveryBackoffMs } from './delivery-backoff';
 import { DeliveryHandler, type DeliveryOutcome } from './delivery.handler';
 import { FanOutService, type FanOutOutcome } from './fan-out.service';
@@ -52,7 +53,7 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
     const common = { prefix: this.config.queuePrefix };
     const fanOut = new Worker<MailEvent, FanOutOutcome>(QueueName.MailEvents, (job) => this.fanOut.fanOut(job.data), {
       ...common,
-      connection: createBullConnection(this.config.redisUrl),
+      connection: createBullConnection(this.config.redisUrl, redisTlsOptions(this.config)),
       concurrency: FAN_OUT_CONCURRENCY,
     });
     const deliver = new Worker<DeliveriesJobData, DeliveryOutcome, DeliveriesJobName>(
@@ -60,7 +61,7 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
       (job) => this.delivery.handle(job),
       {
         ...common,
-        connection: createBullConnection(this.config.redisUrl),
+        connection: createBullConnection(this.config.redisUrl, redisTlsOptions(this.config)),
         concurrency: this.config.dispatchConcurrency,
         settings: {
           backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryBackoffMs(attemptsMade, err),
@@ -72,6 +73,12 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
         void this.recordDeadLetter(job, err).catch((e: unknown) =>
           log.error('could not record a dead letter', { jobId: job.id, err: e }),
         );
+      }
+    });
+    fanOut.on('failed', (job, err) => {
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        // Removed with its content (removeOnFail): say so loudly, by id only.
+        log.error('fan-out gave up after all attempts; the message is not notified', { jobId: job.id, err });
       }
     });
     fanOut.on('error', (err) => log.warn('queue worker error', { err }));
@@ -88,10 +95,14 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
     job: Job<DeliveriesJobData, DeliveryOutcome, DeliveriesJobName>,
     err: Error,
   ): Promise<void> {
+    // Dead letters keep ids and error codes, never sender or subject (the job itself is removed).
     const target: DeadLetterJob =
       job.name === JobName.DeliverBurstSummary
         ? { jobName: JobName.DeliverBurstSummary, data: job.data as BurstSummaryJob }
-        : { jobName: JobName.Deliver, data: job.data as DeliveryJob };
+        : {
+            jobName: JobName.Deliver,
+            data: { ...(job.data as DeliveryJob), event: withoutContent((job.data as DeliveryJob).event) },
+          };
     const userId = target.jobName === JobName.Deliver ? target.data.event.userId : target.data.userId;
     const deviceId = target.data.deviceId;
     const device = await this.devices.find(deviceId);

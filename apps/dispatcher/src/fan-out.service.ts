@@ -10,7 +10,7 @@ import {
   type DeliveriesQueue,
 } from '../../../libs/delivery';
 import { metrics } from '../../../libs/metrics';
-import { JobName, burstSummaryJobId, deliveryJobId, type MailEvent } from '../../../libs/queue';
+import { JobName, burstSummaryJobId, dedupJobOptions, deliveryJobId, type MailEvent } from '../../../libs/queue';
 import { DeviceRepository } from '../../../libs/store';
 
 export type FanOutOutcome =
@@ -52,14 +52,14 @@ export class FanOutService implements OnApplicationShutdown {
       if (decision.notify === 'individually') {
         individually++;
         const jobId = deliveryJobId(event, device.id);
-        jobs.set(jobId, { name: JobName.Deliver, data: { event, deviceId: device.id }, opts: { jobId } });
+        jobs.set(jobId, { name: JobName.Deliver, data: { event, deviceId: device.id }, opts: dedupJobOptions(jobId) });
       } else {
         metrics.burstSuppressed.inc();
         const jobId = burstSummaryJobId(device.id, decision.windowStart);
         jobs.set(jobId, {
           name: JobName.DeliverBurstSummary,
           data: { userId: event.userId, deviceId: device.id, windowStart: decision.windowStart },
-          opts: { jobId, delay: Math.max(0, decision.summaryAt - now) + SUMMARY_GRACE_MS },
+          opts: { ...dedupJobOptions(jobId), delay: Math.max(0, decision.summaryAt - now) + SUMMARY_GRACE_MS },
         });
       }
     }

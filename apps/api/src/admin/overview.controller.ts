@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
 import { DeadLetterRepository } from '../../../../libs/delivery';
 import { QueueName, createBullConnection } from '../../../../libs/queue';
-import { AccountRepository, WorkerMembership, type AccountStatus } from '../../../../libs/store';
+import { AccountRepository, WorkerMembership, redisTlsOptions, type AccountStatus } from '../../../../libs/store';
 import { AdminGuard } from '../common/auth.guards';
 
 type QueueCounts = Record<'waiting' | 'active' | 'delayed' | 'prioritized' | 'failed' | 'completed', number>;
@@ -26,7 +26,7 @@ export class OverviewService implements OnApplicationShutdown {
     private readonly membership: WorkerMembership,
     private readonly deadLetters: DeadLetterRepository,
   ) {
-    const connection = createBullConnection(config.redisUrl);
+    const connection = createBullConnection(config.redisUrl, redisTlsOptions(config));
     this.queues = [QueueName.MailEvents, QueueName.Deliveries].map(
       (name) => new Queue(name, { connection, prefix: config.queuePrefix }),
     );

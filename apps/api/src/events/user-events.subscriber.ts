@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
 import { createLogger } from '../../../../libs/logging';
-import { RedisKeys, createRedis, type Redis } from '../../../../libs/store';
+import { RedisKeys, createRedis, redisTlsOptions, type Redis } from '../../../../libs/store';
 
 const log = createLogger('events');
 
@@ -18,7 +18,7 @@ export class UserEventsSubscriber implements OnApplicationShutdown {
   private readonly listeners = new Map<string, Set<UserEventListener>>();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.redis = createRedis(config.redisUrl, { enableAutoPipelining: false });
+    this.redis = createRedis(config.redisUrl, { enableAutoPipelining: false, ...redisTlsOptions(config) });
     this.redis.on('error', (err) => log.warn('events subscriber connection error', { err }));
     this.redis.on('message', (channel: string, message: string) => {
       for (const listener of this.listeners.get(channel) ?? []) listener(message);

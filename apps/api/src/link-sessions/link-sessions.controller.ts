@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Post, Req, UseGuards } from '@nestjs/common';
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
 import { createLogger } from '../../../../libs/logging';
@@ -14,8 +14,14 @@ import {
   type LinkSessionContext,
 } from '../common/auth.guards';
 import { ZodBodyPipe } from '../common/zod-body.pipe';
+import { ApiError } from '../common/api-error';
+import { Requester } from '../common/requester';
+import type { LoginRequester } from '../../../../libs/limits';
 
 const log = createLogger('link-sessions');
+
+/** Bounds a claim whose holder died mid-link; above the login check's deadline. */
+const CLAIM_HOLD_MS = 2 * 60_000;
 
 /** Long enough to go and create an app password, short enough that a leaked link soon dies. */
 export const LINK_SESSION_TTL_MS = 15 * 60_000;
@@ -55,15 +61,32 @@ export class CurrentLinkSessionController {
     return { expiresAt: session.expiresAt };
   }
 
-  /** Links a mailbox for the session's user; a refused login leaves the link usable for another try. */
+  /**
+   * Links a mailbox for the session's user. The session is claimed atomically first, so two
+   * concurrent submits cannot both link; a refused login leaves the link usable for another try
+   * (up to LINK_SESSION_MAX_REFUSALS refusals, then it ends).
+   */
   @Post('accounts')
   @HttpCode(201)
   async link(
     @CurrentLinkSession() session: LinkSessionContext,
+    @Requester() requester: LoginRequester,
     @Body(new ZodBodyPipe(createAccountSchema)) body: CreateAccountBody,
   ) {
-    const account = await this.accounts.link(session.userId, body);
-    await this.sessions.end(session.token);
-    return presentAccount(account);
+    if (!(await this.sessions.claim(session.token, CLAIM_HOLD_MS))) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'link_in_use',
+        'This link is being used to link a mailbox right now; wait for that to finish',
+      );
+    }
+    try {
+      const account = await this.accounts.link(requester, body);
+      await this.sessions.end(session.token);
+      return presentAccount(account);
+    } catch (err) {
+      await this.sessions.releaseClaim(session.token);
+      throw err;
+    }
   }
 }
