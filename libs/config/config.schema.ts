@@ -77,7 +77,10 @@ export const envSchema = z
     MAILPUSH_ALLOW_PLAINTEXT_IMAP: booleanFlag.default(false),
     MAILPUSH_TRUST_PROXY: z
       .string()
-      .regex(/^(true|false|[0-9]{1,2}|[0-9a-zA-Z.:/,\s]+)$/, 'must be false, true, a hop count or a list of proxy addresses')
+      .regex(
+        /^(true|false|[0-9]{1,2}|[0-9a-zA-Z.:/,\s]+)$/,
+        'must be false, true, a hop count or a list of proxy addresses',
+      )
       .default('false'),
     MAILPUSH_LOGIN_LIMIT_PER_USER: rateLimit.default({ points: 10, durationS: 900 }),
     MAILPUSH_LOGIN_LIMIT_PER_ADDRESS: rateLimit.default({ points: 20, durationS: 900 }),

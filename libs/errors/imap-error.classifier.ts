@@ -161,7 +161,8 @@ export function classifyImapError(err: unknown): ClassifiedError {
     return {
       errorClass: ErrorClass.Permanent,
       code: 'tls_failed',
-      message: 'The TLS handshake with the mail server failed (certificate not trusted, expired or for another name, or not TLS on this port)',
+      message:
+        'The TLS handshake with the mail server failed (certificate not trusted, expired or for another name, or not TLS on this port)',
     };
   }
   if (code === 'ENOTFOUND') {

@@ -12,8 +12,7 @@ export type LoginCheck = { ok: true; cursor: MailboxCursor } | { ok: false; erro
 export type LoginOutcome = 'ok' | 'refused' | 'failed';
 
 export type LoginAdmission =
-  | { admitted: true; finish(outcome: LoginOutcome): Promise<void> }
-  | { admitted: false; error: ClassifiedError };
+  { admitted: true; finish(outcome: LoginOutcome): Promise<void> } | { admitted: false; error: ClassifiedError };
 
 /**
  * Counts the logins the relay makes on someone's behalf (per user, per client address, per target
