@@ -10,6 +10,7 @@ import { makeApnsToken } from '../support/factories';
 import { dumpRedis, keysHolding } from '../support/redis-dump';
 import {
   accountBody,
+  mappedRoutes,
   http,
   scriptedServer,
   securityEnv,
@@ -62,22 +63,6 @@ const DENIED = new Set([401, 403, 404]);
 const BODIES: Record<string, unknown> = {
   'PUT /v1/accounts/:id/credentials': { auth: { type: 'password', password: 'guess' } },
 };
-
-/** The routes the running application mapped, as Nest reports them at start-up ("Mapped {/path, GET} route"). */
-function mappedRoutes(log: string): string[] {
-  const routes = new Set<string>();
-  for (const line of log.split('\n')) {
-    let msg: unknown;
-    try {
-      msg = (JSON.parse(line) as { msg?: unknown }).msg;
-    } catch {
-      continue;
-    }
-    const m = typeof msg === 'string' ? /^Mapped \{(\S+), (\w+)\} route$/.exec(msg) : null;
-    if (m?.[1] && m[2]) routes.add(`${m[2]} ${m[1]}`);
-  }
-  return [...routes].sort();
-}
 
 /** Issue 9: every route, walked with another user's ids and keys, gives nothing away. */
 describe('isolation between users, over every route of the application', { timeout: 90_000 }, () => {

@@ -113,3 +113,19 @@ export function accountBody(server: { port: number }, password: string, tls = tr
     auth: { type: 'password', username: email, password },
   };
 }
+
+/** The routes the running application mapped, as Nest reports them at start-up ("Mapped {/path, GET} route"). */
+export function mappedRoutes(log: string): string[] {
+  const routes = new Set<string>();
+  for (const line of log.split('\n')) {
+    let msg: unknown;
+    try {
+      msg = (JSON.parse(line) as { msg?: unknown }).msg;
+    } catch {
+      continue;
+    }
+    const m = typeof msg === 'string' ? /^Mapped \{(\S+), (\w+)\} route$/.exec(msg) : null;
+    if (m?.[1] && m[2]) routes.add(`${m[2]} ${m[1]}`);
+  }
+  return [...routes].sort();
+}
