@@ -100,7 +100,7 @@ export async function verifyImapLogin(
           : classifyImapError(cause),
     };
     // The raw socket/TLS code is for the operator's log, never for the caller.
-    log.info('login check failed', { code: check.error.code, cause: rawCode(cause) });
+    log.info('the mailbox refused or failed the login', { code: check.error.code, cause: rawCode(cause) });
   } finally {
     clearTimeout(timer);
     if (client.usable) await client.logout().catch(() => client.close());

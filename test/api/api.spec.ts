@@ -10,7 +10,7 @@ async function startApi(env: Record<string, string>): Promise<{ proc: RoleProces
   const port = await freePort();
   const proc = RoleProcess.start('api', { ...env, PORT: String(port), HOST: '127.0.0.1' });
   const client = new ApiClient(`http://127.0.0.1:${port}`);
-  await eventually(async () => assert.equal((await client.get('/healthz')).status, 200), { timeoutMs: 20_000 });
+  await eventually(async () => assert.equal((await client.get('/healthz')).status, 200), { timeoutMs: 45_000 });
   return { proc, client };
 }
 

@@ -37,7 +37,7 @@ describe('web form', { timeout: 90_000 }, () => {
     });
     base = `http://127.0.0.1:${port}`;
     const admin = new ApiClient(base, adminToken);
-    await eventually(async () => assert.equal((await admin.get('/healthz')).status, 200), { timeoutMs: 20_000 });
+    await eventually(async () => assert.equal((await admin.get('/healthz')).status, 200), { timeoutMs: 45_000 });
     apiKey = (await admin.post<{ apiKey: string }>('/v1/users', {})).body.apiKey;
     user = new ApiClient(base, apiKey);
     browser = await chromium.launch({
