@@ -85,8 +85,8 @@ export const envSchema = z
     MAILPUSH_LOGIN_LIMIT_PER_USER: rateLimit.default({ points: 10, durationS: 900 }),
     MAILPUSH_LOGIN_LIMIT_PER_ADDRESS: rateLimit.default({ points: 20, durationS: 900 }),
     MAILPUSH_LOGIN_LIMIT_PER_HOST: rateLimit.default({ points: 60, durationS: 60 }),
-    MAILPUSH_MAX_ACCOUNTS_PER_USER: positiveInt.max(10_000).default(20),
-    MAILPUSH_MAX_DEVICES_PER_USER: positiveInt.max(10_000).default(20),
+    MAILPUSH_MAX_ACCOUNTS_PER_USER: positiveInt.max(1_000_000).default(20),
+    MAILPUSH_MAX_DEVICES_PER_USER: positiveInt.max(1_000_000).default(20),
     REDIS_CA_FILE: z.string().min(1).optional(),
     MAILPUSH_QUEUE_PREFIX: z
       .string()

@@ -30,18 +30,23 @@ export class PortNotAllowedError extends Error {
   readonly code = 'port_not_allowed';
 }
 
-/**
- * Checks the port before anything touches the network, then resolves and pins the host (see
- * resolveImapHost). The result carries whether cleartext is allowed, which the client factory
- * reads: a connection can only be made from what this returns.
- */
-export async function resolveImapEndpoint(endpoint: ImapEndpoint, policy: ImapEndpointPolicy): Promise<ResolvedHost> {
+/** The port rule alone: no network involved. */
+export function assertImapPortAllowed(endpoint: ImapEndpoint, policy: Pick<ImapEndpointPolicy, 'allowedPorts'>): void {
   const ports = policy.allowedPorts;
   if (ports !== 'any' && !ports.includes(endpoint.port)) {
     throw new PortNotAllowedError(
       `Port ${endpoint.port} is not allowed for IMAP on this relay (allowed: ${ports.join(', ')})`,
     );
   }
+}
+
+/**
+ * Checks the port before anything touches the network, then resolves and pins the host (see
+ * resolveImapHost). The result carries whether cleartext is allowed, which the client factory
+ * reads: a connection can only be made from what this returns.
+ */
+export async function resolveImapEndpoint(endpoint: ImapEndpoint, policy: ImapEndpointPolicy): Promise<ResolvedHost> {
+  assertImapPortAllowed(endpoint, policy);
   const resolved = await resolveImapHost(endpoint.host, policy.allowPrivateHosts);
   return policy.allowPlaintext ? { ...resolved, cleartextAllowed: true } : resolved;
 }

@@ -1,7 +1,12 @@
 import { ErrorClass, classifyImapError, type ClassifiedError } from '../errors';
 import { createLogger } from '../logging';
 import type { ImapEndpoint, MailboxCursor } from '../store';
-import { endpointRefusal, resolveImapEndpoint, type ImapEndpointPolicy } from './endpoint-policy';
+import {
+  assertImapPortAllowed,
+  endpointRefusal,
+  resolveImapEndpoint,
+  type ImapEndpointPolicy,
+} from './endpoint-policy';
 import { createImapClient, type ImapTimeouts } from './imap-client.factory';
 
 const log = createLogger('login-check');
@@ -38,24 +43,33 @@ class DeadlineExceeded extends Error {
 
 /**
  * Logs in once, reads INBOX's UIDVALIDITY/UIDNEXT and logs out. The cursor it returns marks
- * "now": mail that arrives after linking is notified, history before it is not. The port rule
- * and the gate act before any connection is made; the whole check has one deadline.
+ * "now": mail that arrives after linking is notified, history before it is not. The port rule,
+ * then the gate, act before any lookup or connection; the whole check has one deadline.
  */
 export async function verifyImapLogin(
   endpoint: ImapEndpoint,
   auth: { user: string; pass: string },
   options: LoginCheckOptions,
 ): Promise<LoginCheck> {
+  try {
+    assertImapPortAllowed(endpoint, options.policy);
+  } catch (err) {
+    const refusal = endpointRefusal(err);
+    if (!refusal) throw err;
+    return { ok: false, error: refusal };
+  }
+  // Before DNS: a name lookup of the caller's choosing is a probe too.
+  const admission = await options.gate.admit(endpoint.host);
+  if (!admission.admitted) return { ok: false, error: admission.error };
   let resolved;
   try {
     resolved = await resolveImapEndpoint(endpoint, options.policy);
   } catch (err) {
     const refusal = endpointRefusal(err);
+    await admission.finish('failed').catch(() => undefined);
     if (!refusal) throw err;
     return { ok: false, error: { ...refusal, errorClass: ErrorClass.Permanent } };
   }
-  const admission = await options.gate.admit(endpoint.host);
-  if (!admission.admitted) return { ok: false, error: admission.error };
 
   const client = createImapClient(endpoint, resolved, auth, options.timeouts);
   let lastError: unknown;

@@ -68,7 +68,7 @@ export async function startApi(env: Record<string, string>, role: Role = 'api'):
   const proc = RoleProcess.start(role, { ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
   await eventually(async () => assert.equal((await http(url, 'GET', '/readyz')).status, 200), {
-    timeoutMs: 30_000,
+    timeoutMs: 45_000,
     message: `${role} never became ready:\n${proc.logText().slice(-2000)}`,
   });
   const adminToken = env.MAILPUSH_ADMIN_TOKEN ?? '';
