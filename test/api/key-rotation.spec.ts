@@ -49,7 +49,7 @@ describe('master key rotation', { timeout: 90_000 }, () => {
     const api = RoleProcess.start('api', env);
     try {
       const admin = new ApiClient(`http://127.0.0.1:${port}`, env.MAILPUSH_ADMIN_TOKEN);
-      await eventually(async () => assert.equal((await admin.get('/healthz')).status, 200), { timeoutMs: 20_000 });
+      await eventually(async () => assert.equal((await admin.get('/healthz')).status, 200), { timeoutMs: 45_000 });
       user = admin.withToken((await admin.post<{ apiKey: string }>('/v1/users', {})).body.apiKey);
       const linked = await user.post<{ id: string }>('/v1/accounts', {
         email: 'dave@example.test',
@@ -105,7 +105,7 @@ describe('master key rotation', { timeout: 90_000 }, () => {
     ] as const) {
       for (const role of ['api', 'worker', 'dispatcher'] as const) {
         const proc = RoleProcess.start(role, { ...base(), MAILPUSH_MASTER_KEY: key, PORT: '0' });
-        await eventually(() => assert.ok(!proc.running, `${role} should refuse to start`), { timeoutMs: 20_000 });
+        await eventually(() => assert.ok(!proc.running, `${role} should refuse to start`), { timeoutMs: 45_000 });
         assert.equal(await proc.stop(), 78, proc.logText());
         assert.match(proc.logText(), /refusing to start[\s\S]*MAILPUSH_MASTER_KEY cannot open the credentials/);
         assert.match(proc.logText(), words);
