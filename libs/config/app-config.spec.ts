@@ -139,4 +139,35 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ ...base(), VAPID_PUBLIC_KEY: publicKey }), /VAPID_PUBLIC_KEY/);
     assert.throws(() => loadConfig({ ...base(), APNS_JWT_REFRESH_MS: String(5 * 60_000) }), /APNS_JWT_REFRESH_MS/);
   });
+
+  it('reads the abuse limits, quotas and IMAP policy, with safe defaults', () => {
+    const d = loadConfig(base());
+    assert.deepEqual(d.imapPolicy, { allowedPorts: [993, 143], allowPlaintext: false });
+    assert.deepEqual(d.limits, {
+      loginPerUser: { points: 10, durationS: 900 },
+      loginPerAddress: { points: 20, durationS: 900 },
+      loginPerHost: { points: 60, durationS: 60 },
+      accountsPerUser: 20,
+      devicesPerUser: 20,
+    });
+    assert.equal(d.http.trustProxy, false);
+    const c = loadConfig({
+      ...base(),
+      MAILPUSH_ALLOWED_IMAP_PORTS: '*',
+      MAILPUSH_ALLOW_PLAINTEXT_IMAP: 'true',
+      MAILPUSH_LOGIN_LIMIT_PER_USER: '3/60',
+      MAILPUSH_TRUST_PROXY: '1',
+    });
+    assert.equal(c.imapPolicy.allowedPorts, 'any');
+    assert.equal(c.imapPolicy.allowPlaintext, true);
+    assert.deepEqual(c.limits.loginPerUser, { points: 3, durationS: 60 });
+    assert.equal(c.http.trustProxy, 1);
+    assert.throws(
+      () => loadConfig({ ...base(), MAILPUSH_ALLOWED_IMAP_PORTS: '993,70000', MAILPUSH_LOGIN_LIMIT_PER_HOST: '5' }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.problems.some((p) => p.startsWith('MAILPUSH_ALLOWED_IMAP_PORTS')) &&
+        err.problems.some((p) => p.startsWith('MAILPUSH_LOGIN_LIMIT_PER_HOST')),
+    );
+  });
 });

@@ -48,15 +48,41 @@ export interface RedisNode {
   port: number;
 }
 
-/** Where Redis is: one server (URL), a Sentinel-monitored primary, or a Redis Cluster. */
+/**
+ * Where Redis is: one server (URL), a Sentinel-monitored primary, or a Redis Cluster. `ca`: PEM of
+ * a private CA that signs the server's certificate (REDIS_CA_FILE, `rediss://` only).
+ */
 export type RedisTarget =
-  | { mode: 'standalone'; url: string }
+  | { mode: 'standalone'; url: string; ca?: string }
   | { mode: 'sentinel'; sentinels: RedisNode[]; name: string; sentinelPassword?: string; password?: string }
   | { mode: 'cluster'; nodes: RedisNode[]; password?: string };
 
+/** Who may make the relay log in where, and how (docs/security.md). */
+export interface ImapPolicyConfig {
+  /** Ports an account may name; 'any' for test setups on high ports. */
+  allowedPorts: number[] | 'any';
+  /** `tls:false` accounts may stay in cleartext when the server offers no STARTTLS. */
+  allowPlaintext: boolean;
+}
+
+export interface RateLimitConfig {
+  points: number;
+  durationS: number;
+}
+
+export interface LimitsConfig {
+  /** Login checks the relay makes on a caller's behalf (failed or in flight; successes are given back). */
+  loginPerUser: RateLimitConfig;
+  loginPerAddress: RateLimitConfig;
+  loginPerHost: RateLimitConfig;
+  accountsPerUser: number;
+  devicesPerUser: number;
+}
+
 export interface AppConfig {
   redis: RedisTarget;
-  http: { host: string; port: number; publicUrl?: string };
+  /** Express `trust proxy`: false (default), true, a hop count, or proxy addresses. */
+  http: { host: string; port: number; publicUrl?: string; trustProxy: boolean | number | string };
   /** Ops port (`/healthz`, `/readyz`, `/metrics`; 0 = off); undefined: the role's default. */
   opsPort: number | undefined;
   /** How often the api process holding the collector lease recomputes the cluster-wide gauges. */
@@ -65,6 +91,8 @@ export interface AppConfig {
   masterKeys: { version: string; key: Buffer }[];
   adminToken: string;
   allowPrivateHosts: boolean;
+  imapPolicy: ImapPolicyConfig;
+  limits: LimitsConfig;
   queuePrefix: string;
   workerId: string;
   leaseTtlMs: number;
@@ -210,17 +238,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
   }
 
+  let redisCa: string | undefined;
+  if (e.REDIS_CA_FILE) {
+    redisCa = readFileOrProblem('REDIS_CA_FILE', e.REDIS_CA_FILE, problems);
+    if (redisCa !== undefined && !redisCa.includes('BEGIN CERTIFICATE')) {
+      problems.push('REDIS_CA_FILE: not a PEM certificate');
+    }
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
-    redis: redisTarget(e),
-    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL },
+    redis: redisTarget(e, redisCa),
+    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL, trustProxy: trustProxy(e.MAILPUSH_TRUST_PROXY) },
     opsPort: e.MAILPUSH_OPS_PORT,
     clusterMetricsIntervalMs: e.MAILPUSH_CLUSTER_METRICS_EVERY_MS,
     logLevel: e.LOG_LEVEL,
     masterKeys: e.MAILPUSH_MASTER_KEY,
     adminToken: e.MAILPUSH_ADMIN_TOKEN,
     allowPrivateHosts: e.MAILPUSH_ALLOW_PRIVATE_HOSTS,
+    imapPolicy: { allowedPorts: e.MAILPUSH_ALLOWED_IMAP_PORTS, allowPlaintext: e.MAILPUSH_ALLOW_PLAINTEXT_IMAP },
+    limits: {
+      loginPerUser: e.MAILPUSH_LOGIN_LIMIT_PER_USER,
+      loginPerAddress: e.MAILPUSH_LOGIN_LIMIT_PER_ADDRESS,
+      loginPerHost: e.MAILPUSH_LOGIN_LIMIT_PER_HOST,
+      accountsPerUser: e.MAILPUSH_MAX_ACCOUNTS_PER_USER,
+      devicesPerUser: e.MAILPUSH_MAX_DEVICES_PER_USER,
+    },
     // BullMQ on Redis Cluster needs every key of a queue on one hash slot: a braced prefix.
     queuePrefix:
       e.REDIS_CLUSTER_NODES && !e.MAILPUSH_QUEUE_PREFIX.startsWith('{')
@@ -263,7 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
 }
 
-function redisTarget(e: Env): RedisTarget {
+function redisTarget(e: Env, ca: string | undefined): RedisTarget {
   if (e.REDIS_SENTINELS && e.REDIS_SENTINEL_NAME) {
     return {
       mode: 'sentinel',
@@ -280,7 +324,14 @@ function redisTarget(e: Env): RedisTarget {
       ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
     };
   }
-  return { mode: 'standalone', url: e.REDIS_URL ?? 'redis://127.0.0.1:6379' };
+  return { mode: 'standalone', url: e.REDIS_URL ?? 'redis://127.0.0.1:6379', ...(ca ? { ca } : {}) };
+}
+
+/** Off unless the operator says a proxy sits in front: otherwise X-Forwarded-For would let anyone pick their address. */
+function trustProxy(raw: string): boolean | number | string {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  return /^[0-9]+$/.test(raw) ? Number(raw) : raw;
 }
 
 /** The uncompressed P-256 public key (base64url) of a VAPID private key, or undefined if it is not one. */

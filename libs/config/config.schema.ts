@@ -69,6 +69,23 @@ const hostPorts = z.string().transform((raw, ctx) => {
   return nodes;
 });
 
+/** `<points>/<seconds>`: at most that many attempts within that many seconds. */
+const rateLimit = z
+  .string()
+  .regex(/^[0-9]{1,6}\/[0-9]{1,7}$/, 'must be "<attempts>/<seconds>", e.g. 10/900')
+  .transform((raw) => {
+    const [points, seconds] = raw.split('/').map(Number) as [number, number];
+    return { points, durationS: seconds };
+  })
+  .refine((l) => l.points > 0 && l.durationS > 0, 'both numbers must be positive');
+
+/** `*` or a comma-separated list of ports. */
+const portList = z
+  .string()
+  .regex(/^(\*|[0-9]{1,5}(,[0-9]{1,5})*)$/, 'must be "*" or comma-separated ports, e.g. 993,143')
+  .transform((raw): number[] | 'any' => (raw === '*' ? 'any' : raw.split(',').map(Number)))
+  .refine((p) => p === 'any' || p.every((n) => n >= 1 && n <= 65535), 'ports are 1-65535');
+
 export const envSchema = z
   .object({
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
@@ -92,6 +109,21 @@ export const envSchema = z
     MAILPUSH_MASTER_KEY: masterKeys,
     MAILPUSH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
     MAILPUSH_ALLOW_PRIVATE_HOSTS: booleanFlag.default(false),
+    MAILPUSH_ALLOWED_IMAP_PORTS: portList.default([993, 143]),
+    MAILPUSH_ALLOW_PLAINTEXT_IMAP: booleanFlag.default(false),
+    MAILPUSH_TRUST_PROXY: z
+      .string()
+      .regex(
+        /^(true|false|[0-9]{1,2}|[0-9a-zA-Z.:/,\s]+)$/,
+        'must be false, true, a hop count or a list of proxy addresses',
+      )
+      .default('false'),
+    MAILPUSH_LOGIN_LIMIT_PER_USER: rateLimit.default({ points: 10, durationS: 900 }),
+    MAILPUSH_LOGIN_LIMIT_PER_ADDRESS: rateLimit.default({ points: 20, durationS: 900 }),
+    MAILPUSH_LOGIN_LIMIT_PER_HOST: rateLimit.default({ points: 60, durationS: 60 }),
+    MAILPUSH_MAX_ACCOUNTS_PER_USER: positiveInt.max(1_000_000).default(20),
+    MAILPUSH_MAX_DEVICES_PER_USER: positiveInt.max(1_000_000).default(20),
+    REDIS_CA_FILE: z.string().min(1).optional(),
     MAILPUSH_QUEUE_PREFIX: z
       .string()
       .regex(/^([A-Za-z0-9_-]{1,32}|\{[A-Za-z0-9_-]{1,32}\})$/, 'letters, digits, _ and -, optionally in {braces}')
@@ -253,6 +285,16 @@ export const envSchema = z
           message: `sign-in needs both OAUTH_${name}_CLIENT_ID and OAUTH_${name}_CLIENT_SECRET, or neither`,
         });
       }
+    }
+    if (env.REDIS_CA_FILE && (env.REDIS_SENTINELS || env.REDIS_CLUSTER_NODES)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_CA_FILE'],
+        message:
+          'TLS to Redis is supported with a rediss:// REDIS_URL only, not with REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+      });
+    } else if (env.REDIS_CA_FILE && !env.REDIS_URL?.startsWith('rediss://')) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_CA_FILE'], message: 'needs a rediss:// REDIS_URL (TLS)' });
     }
     const vapid = [env.VAPID_PUBLIC_KEY, env.VAPID_PRIVATE_KEY, env.VAPID_SUBJECT];
     if (vapid.some(Boolean) && !vapid.every(Boolean)) {

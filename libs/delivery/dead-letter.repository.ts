@@ -65,6 +65,16 @@ export class DeadLetterRepository {
     return (await this.list()).find((d) => d.id === id);
   }
 
+  /** Drops every dead letter of a user (erasure); returns how many. */
+  async removeForUser(userId: string): Promise<number> {
+    let removed = 0;
+    for (const raw of await this.redis.lrange(RedisKeys.deadLetters(), 0, -1)) {
+      const letter = parse(raw);
+      if (letter?.userId === userId) removed += await this.redis.lrem(RedisKeys.deadLetters(), 1, raw);
+    }
+    return removed;
+  }
+
   async remove(id: string): Promise<boolean> {
     return (await this.redis.eval(REMOVE, 1, RedisKeys.deadLetters(), id)) === 1;
   }

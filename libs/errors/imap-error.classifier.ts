@@ -10,6 +10,8 @@ interface ImapLikeError {
   throttleReset?: unknown;
   /** imapflow: the server's BYE text when a BYE closed a pending connect. */
   reason?: unknown;
+  /** imapflow: STARTTLS was required and could not happen. */
+  tlsFailed?: unknown;
 }
 
 /**
@@ -140,6 +142,16 @@ export function classifyImapError(err: unknown): ClassifiedError {
       message: 'The mail server rejected the username or password',
     };
   }
+  if (e.tlsFailed === true && !TLS_CODES.has(code) && !code.startsWith('ERR_TLS') && !code.startsWith('ERR_SSL')) {
+    // imapflow with doSTARTTLS: the plain-port server offers no STARTTLS (or a man in the middle
+    // stripped it); the connection ends before LOGIN.
+    return {
+      errorClass: ErrorClass.Permanent,
+      code: 'starttls_unavailable',
+      message:
+        'The mail server does not offer STARTTLS on this port, so the password was not sent; use the TLS port (993) or ask the operator',
+    };
+  }
   if (
     TLS_CODES.has(code) ||
     code.startsWith('ERR_TLS') ||
@@ -149,7 +161,8 @@ export function classifyImapError(err: unknown): ClassifiedError {
     return {
       errorClass: ErrorClass.Permanent,
       code: 'tls_failed',
-      message: `TLS handshake with the mail server failed (${code || 'certificate'})`,
+      message:
+        'The TLS handshake with the mail server failed (certificate not trusted, expired or for another name, or not TLS on this port)',
     };
   }
   if (code === 'ENOTFOUND') {
@@ -163,14 +176,14 @@ export function classifyImapError(err: unknown): ClassifiedError {
     return {
       errorClass: ErrorClass.Transient,
       code: 'timeout',
-      message: `The mail server did not answer in time (${code})`,
+      message: 'The mail server did not answer in time',
     };
   }
   if (CONNECT_CODES.has(code)) {
     return {
       errorClass: ErrorClass.Transient,
       code: 'connect_failed',
-      message: `Could not talk to the mail server (${code})`,
+      message: 'Could not connect to the mail server',
     };
   }
   if (HOSTILE_CODES.test(code)) {
@@ -190,6 +203,6 @@ export function classifyImapError(err: unknown): ClassifiedError {
   return {
     errorClass: ErrorClass.Transient,
     code: 'imap_error',
-    message: `Unexpected IMAP failure${code ? ` (${code})` : ''}`,
+    message: 'Unexpected failure talking to the mail server',
   };
 }

@@ -26,6 +26,8 @@ export interface ResolvedHost {
   address: string;
   /** The name to verify the TLS certificate against. */
   servername?: string;
+  /** Set only by resolveImapEndpoint when the operator allows cleartext IMAP. */
+  cleartextAllowed?: true;
 }
 
 /**

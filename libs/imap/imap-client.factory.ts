@@ -71,7 +71,9 @@ export function createImapClient(
     ...(resolved.servername ? { servername: resolved.servername } : {}),
     port: endpoint.port,
     secure: endpoint.tls,
-    // Plain-port accounts still upgrade with STARTTLS when the server offers it.
+    // A plain-port account must upgrade with STARTTLS before LOGIN: imapflow otherwise sends the
+    // password in clear to a server (or a man in the middle) that does not offer it.
+    ...(endpoint.tls || resolved.cleartextAllowed ? {} : { doSTARTTLS: true }),
     auth,
     logger: parseFailureCounter(options.onUnparseable),
     emitLogs: false,

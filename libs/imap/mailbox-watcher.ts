@@ -11,7 +11,8 @@ import type {
 import type { AccessTokenSource } from './access-token-source';
 import type { NewMail } from './catch-up-plan';
 import type { ConnectPacer } from './connect-pacer';
-import { HostNotAllowedError, HostNotFoundError, resolveImapHost, type ResolvedHost } from './host-guard';
+import { endpointRefusal, resolveImapEndpoint, type ImapEndpointPolicy } from './endpoint-policy';
+import type { ResolvedHost } from './host-guard';
 import type { ImapAuth } from './imap-client.factory';
 import { MailboxSession, type SessionSettings, type WatchMode } from './mailbox-session';
 import { ReconnectBackoff, type BackoffSettings } from './reconnect-policy';
@@ -33,7 +34,8 @@ export interface WatcherTelemetry {
 export interface MailboxWatcherDeps {
   accountId: string;
   endpoint: ImapEndpoint;
-  allowPrivateHosts: boolean;
+  /** Ports, private hosts and cleartext: the same rule as the login check. */
+  policy: ImapEndpointPolicy;
   settings: WatchSettings;
   notifySeen: boolean;
   pacer: Pick<ConnectPacer, 'acquire'>;
@@ -211,12 +213,10 @@ export class MailboxWatcher {
     }
     let resolved: ResolvedHost;
     try {
-      resolved = await resolveImapHost(this.deps.endpoint.host, this.deps.allowPrivateHosts);
+      resolved = await resolveImapEndpoint(this.deps.endpoint, this.deps.policy);
     } catch (err) {
-      if (err instanceof HostNotAllowedError)
-        return { errorClass: ErrorClass.Permanent, code: err.code, message: err.message };
-      if (err instanceof HostNotFoundError)
-        return { errorClass: ErrorClass.Transient, code: err.code, message: err.message };
+      const refusal = endpointRefusal(err);
+      if (refusal) return refusal;
       throw err;
     }
     const waitStart = Date.now();
@@ -232,8 +232,8 @@ export class MailboxWatcher {
       settings: { ...this.deps.settings, notifySeen: this.deps.notifySeen },
       logger: this.deps.logger,
       loadCursor: () => this.deps.loadCursor(),
-      saveCursor: async (cursor) => (await this.deps.saveCursor(cursor)) !== 'lease_lost',
-      reserveSummary: async (summary) => (await this.deps.reserveSummary(summary)) !== 'lease_lost',
+      saveCursor: async (cursor) => kept(await this.deps.saveCursor(cursor)),
+      reserveSummary: async (summary) => kept(await this.deps.reserveSummary(summary)),
       publish: (mail) => this.deps.publish(mail),
       onReady: (mode) => this.onReady(mode),
       onModeChange: (mode) => this.onReady(mode),
@@ -346,4 +346,9 @@ export class MailboxWatcher {
       this.wakeFromBackoff = done;
     });
   }
+}
+
+/** A cursor write the watcher may go on after: not when the lease was lost or the account deleted. */
+function kept(write: CursorWrite): boolean {
+  return write === 'advanced' || write === 'unchanged';
 }

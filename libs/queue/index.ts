@@ -11,7 +11,8 @@ export {
   type MailEvent,
   type DeliveryJob,
   type BurstSummaryJob,
+  withoutContent,
 } from './mail-event';
-export { JOB_DEFAULTS } from './job-defaults';
+export { JOB_DEFAULTS, DEDUP_TTL_MS, dedupJobOptions } from './job-defaults';
 export { createBullConnection } from './bullmq-connection';
 export { MailEventsProducer, type MailEventsJobData, type MailEventsJobName } from './mail-events.producer';

@@ -87,3 +87,9 @@ export interface ReauthDeliveryJob {
 export function reauthDeliveryJobId(event: ReauthEvent, deviceId: string): string {
   return `${reauthKey(event.accountId, event.credentialsVersion)}.${deviceId}`;
 }
+
+/** The event as kept after delivery ends (dead letters): ids, counts and times, no sender or subject. */
+export function withoutContent(event: MailEvent): MailEvent {
+  const { from: _from, subject: _subject, ...rest } = event;
+  return rest;
+}

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../config';
 import { configureLogging, createLogger } from '../logging';
+import { MasterKeyMismatchError } from '../store/master-key-canary';
 
 export type Stop = () => Promise<void>;
 
@@ -43,6 +44,11 @@ export function runRole(role: string, start: () => Promise<Stop>): void {
       if (stopping) void s();
     },
     (err: unknown) => {
+      if (err instanceof MasterKeyMismatchError) {
+        // A configuration fault, not a crash: exit like a bad variable so no supervisor loops on it.
+        process.stderr.write(`mailpush ${role}: refusing to start.\n${err.message}\n`);
+        process.exit(78);
+      }
       log.error('failed to start', { err });
       process.exit(1);
     },

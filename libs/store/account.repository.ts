@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config';
 import { CredentialCipher } from './credential-cipher';
 import { newId } from './ids';
+import { assertOwnerExists, reserveQuotaPlace } from './quota';
 import type {
   Account,
   AccountOptions,
@@ -188,17 +189,25 @@ function toAccount(h: Record<string, string>): Account | null {
 @Injectable()
 export class AccountRepository {
   private readonly cipher: CredentialCipher;
+  private readonly maxPerUser: number;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.cipher = new CredentialCipher(config.masterKeys);
+    this.maxPerUser = config.limits.accountsPerUser;
+  }
+
+  /** How many mailboxes the user has linked (the quota is enforced atomically in create). */
+  async countForUser(userId: string): Promise<number> {
+    return this.redis.scard(RedisKeys.userAccounts(userId));
   }
 
   /**
    * Stores the account with its password sealed (AES-256-GCM, bound to the account id) and its
    * starting cursor in one transaction: mail after the link is notified, history before it is not.
+   * Throws QuotaExceededError when the user has MAILPUSH_MAX_ACCOUNTS_PER_USER mailboxes already.
    */
   async create(userId: string, input: NewAccount, initialCursor: MailboxCursor): Promise<Account> {
     const id = newId('acc');
@@ -245,19 +254,34 @@ export class AccountRepository {
         : {}),
       [CREDENTIALS_FIELD]: sealed,
     };
-    // The account, its cursor and its slot's set in one script (one hash slot); then the
-    // per-user and global indexes, which live elsewhere on a Redis Cluster.
+    // Three single-slot steps on a Redis Cluster: a place in the user's set (the quota, which also
+    // indexes the account), then the account, its cursor and its slot's set in one script, then
+    // the global index. A failed create gives its place back.
+    await assertOwnerExists(this.redis, userId);
+    await reserveQuotaPlace(this.redis, RedisKeys.userAccounts(userId), id, {
+      kind: 'mailboxes',
+      max: this.maxPerUser,
+    });
     const { keys, args } = notifying(id, RedisKeys.cursor(id), RedisKeys.slotAccounts(slotOf(id)));
-    await CREATE.run(this.redis, keys, [
-      ...args,
-      String(initialCursor.uidValidity),
-      String(initialCursor.lastUid),
-      ...Object.entries(fields).flat(),
-    ]);
-    await Promise.all([
-      this.redis.sadd(RedisKeys.userAccounts(userId), id),
-      this.redis.sadd(RedisKeys.allAccounts(), id),
-    ]);
+    try {
+      await CREATE.run(this.redis, keys, [
+        ...args,
+        String(initialCursor.uidValidity),
+        String(initialCursor.lastUid),
+        ...Object.entries(fields).flat(),
+      ]);
+    } catch (err) {
+      await this.redis.srem(RedisKeys.userAccounts(userId), id).catch(() => 0);
+      throw err;
+    }
+    await this.redis.sadd(RedisKeys.allAccounts(), id);
+    try {
+      await assertOwnerExists(this.redis, userId);
+    } catch (err) {
+      // Erased while this was written: nothing of it may stay behind.
+      await this.remove(userId, id);
+      throw err;
+    }
     return account;
   }
 

@@ -16,10 +16,13 @@ const SUMMARY_FIELDS = [
 /**
  * Moves the cursor only while the caller still holds the lease, and only forward within a
  * UIDVALIDITY (or to a new UIDVALIDITY): a worker that lost its lease cannot rewind or skip.
- * Moving past a reserved summary clears the reservation.
+ * Moving past a reserved summary clears the reservation. Never for an account whose record is
+ * gone (KEYS[3], same slot tag): a watcher still fetching when the account (or its user) was
+ * deleted cannot leave a cursor behind.
  */
 const ADVANCE = `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+if redis.call('EXISTS', KEYS[3]) == 0 then return -2 end
 local v = redis.call('HGET', KEYS[1], 'uidValidity')
 local last = tonumber(redis.call('HGET', KEYS[1], 'lastUid') or '0')
 if v == ARGV[2] and last >= tonumber(ARGV[3]) then return 0 end
@@ -33,10 +36,11 @@ return 1`;
 /** Records a summary about to be published, under the same lease check as an advance. */
 const RESERVE_SUMMARY = `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+if redis.call('EXISTS', KEYS[3]) == 0 then return -2 end
 redis.call('HSET', KEYS[1], 'summaryUidValidity', ARGV[2], 'summaryFirstUid', ARGV[3], 'summaryLastUid', ARGV[4], 'summaryCount', ARGV[5], 'summaryCoversUpTo', ARGV[6])
 return 1`;
 
-export type CursorWrite = 'advanced' | 'unchanged' | 'lease_lost';
+export type CursorWrite = 'advanced' | 'unchanged' | 'lease_lost' | 'account_gone';
 
 @Injectable()
 export class CursorRepository {
@@ -68,25 +72,27 @@ export class CursorRepository {
   async reserveSummary(lease: Lease, summary: PendingSummary): Promise<CursorWrite> {
     const result = (await this.redis.eval(
       RESERVE_SUMMARY,
-      2,
+      3,
       RedisKeys.cursor(lease.accountId),
       RedisKeys.lease(lease.accountId),
+      RedisKeys.account(lease.accountId),
       lease.holder,
       ...[summary.uidValidity, summary.firstUid, summary.lastUid, summary.count, summary.coversUpTo].map(String),
     )) as number;
-    return result === 1 ? 'advanced' : 'lease_lost';
+    return result === 1 ? 'advanced' : result === -2 ? 'account_gone' : 'lease_lost';
   }
 
   async advance(lease: Lease, cursor: MailboxCursor): Promise<CursorWrite> {
     const result = (await this.redis.eval(
       ADVANCE,
-      2,
+      3,
       RedisKeys.cursor(lease.accountId),
       RedisKeys.lease(lease.accountId),
+      RedisKeys.account(lease.accountId),
       lease.holder,
       String(cursor.uidValidity),
       String(cursor.lastUid),
     )) as number;
-    return result === 1 ? 'advanced' : result === 0 ? 'unchanged' : 'lease_lost';
+    return result === 1 ? 'advanced' : result === 0 ? 'unchanged' : result === -2 ? 'account_gone' : 'lease_lost';
   }
 }

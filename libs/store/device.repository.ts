@@ -1,9 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../config';
+import { CredentialCipher } from './credential-cipher';
 import { newId, sha256Hex } from './ids';
+import { assertOwnerExists, reserveQuotaPlace } from './quota';
 import type { ApnsEnvironment, Device, Platform, PrivacyTier } from './models';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
+import { scanKeys } from './scan-keys';
 
 export interface NewDevice {
   platform: Platform;
@@ -12,13 +16,19 @@ export interface NewDevice {
   privacy: PrivacyTier;
 }
 
-function toDevice(h: Record<string, string>): Device | null {
-  if (!h.id || !h.userId || !h.platform || !h.token || !h.createdAt) return null;
+/** The push token is sealed at rest like a password (bound to the device id); `token` is a pre-sealing record. */
+const SEALED_TOKEN_FIELD = 'sealedToken';
+
+function toDevice(h: Record<string, string>, cipher: CredentialCipher): Device | null {
+  if (!h.id || !h.userId || !h.platform || !h.createdAt) return null;
+  const sealed = h[SEALED_TOKEN_FIELD];
+  const token = sealed ? cipher.open(sealed, h.id) : h.token;
+  if (!token) return null;
   return {
     id: h.id,
     userId: h.userId,
     platform: h.platform as Platform,
-    token: h.token,
+    token,
     ...(h.environment ? { environment: h.environment as ApnsEnvironment } : {}),
     privacy: (h.privacy as PrivacyTier | undefined) ?? 'full',
     createdAt: h.createdAt,
@@ -27,7 +37,16 @@ function toDevice(h: Record<string, string>): Device | null {
 
 @Injectable()
 export class DeviceRepository {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  private readonly cipher: CredentialCipher;
+  private readonly maxPerUser: number;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'masterKeys' | 'limits'>,
+  ) {
+    this.cipher = new CredentialCipher(config.masterKeys);
+    this.maxPerUser = config.limits.devicesPerUser;
+  }
 
   /**
    * Registers a device. Registering the same push token again (an app re-registering on launch)
@@ -46,22 +65,45 @@ export class DeviceRepository {
       privacy: input.privacy,
       createdAt: existing?.createdAt ?? new Date().toISOString(),
     };
+    const { token, ...stored } = device;
+    const added = !existing || existing.userId !== userId;
+    if (added) {
+      // At most MAILPUSH_MAX_DEVICES_PER_USER, atomically (QuotaExceededError otherwise); the place
+      // is the user's index entry (see AccountRepository.create for the owner checks around it).
+      await assertOwnerExists(this.redis, userId);
+      await reserveQuotaPlace(this.redis, RedisKeys.userDevices(userId), device.id, {
+        kind: 'devices',
+        max: this.maxPerUser,
+      });
+    }
     // Keys of three hash slots on a Redis Cluster, so no MULTI: the device first, then the
     // indexes that lead to it (an index entry without its device is skipped by every reader).
-    await this.redis
-      .multi()
-      .del(RedisKeys.device(device.id))
-      .hset(RedisKeys.device(device.id), { ...device })
-      .exec();
+    try {
+      await this.redis
+        .multi()
+        .del(RedisKeys.device(device.id))
+        .hset(RedisKeys.device(device.id), { ...stored, [SEALED_TOKEN_FIELD]: this.cipher.seal(token, device.id) })
+        .exec();
+    } catch (err) {
+      if (added) await this.redis.srem(RedisKeys.userDevices(userId), device.id).catch(() => 0);
+      throw err;
+    }
     if (existing && existing.userId !== userId)
       await this.redis.srem(RedisKeys.userDevices(existing.userId), existing.id);
-    await this.redis.sadd(RedisKeys.userDevices(userId), device.id);
     await this.redis.set(tokenKey, device.id);
+    if (added) {
+      try {
+        await assertOwnerExists(this.redis, userId);
+      } catch (err) {
+        await this.remove(userId, device.id);
+        throw err;
+      }
+    }
     return { device, created: !existing };
   }
 
   async find(deviceId: string): Promise<Device | null> {
-    return toDevice(await this.redis.hgetall(RedisKeys.device(deviceId)));
+    return toDevice(await this.redis.hgetall(RedisKeys.device(deviceId)), this.cipher);
   }
 
   async listForUser(userId: string): Promise<Device[]> {
@@ -69,7 +111,7 @@ export class DeviceRepository {
     // Auto-pipelined (an explicit pipeline cannot span Redis Cluster hash slots).
     const records = await Promise.all(ids.map((id) => this.redis.hgetall(RedisKeys.device(id))));
     return records
-      .map((h) => toDevice(h))
+      .map((h) => toDevice(h, this.cipher))
       .filter((d): d is Device => d !== null)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
@@ -94,4 +136,48 @@ export class DeviceRepository {
     if (!device || device.token !== token) return false;
     return this.remove(device.userId, deviceId);
   }
+
+  /**
+   * Re-seals every device token under the newest master key (after a rotation), and seals tokens
+   * stored before sealing existed. Compare-and-set per device, like the credentials.
+   */
+  async resealTokens(): Promise<{ resealed: number; current: number; failed: number }> {
+    const counts = { resealed: 0, current: 0, failed: 0 };
+    const prefix = RedisKeys.device('');
+    for await (const key of scanKeys(this.redis, RedisKeys.device('*'), 500)) {
+      const id = key.slice(prefix.length);
+      if (id.includes(':')) continue;
+      try {
+        const [sealed, plain] = await this.redis.hmget(key, SEALED_TOKEN_FIELD, 'token');
+        if (sealed && !this.cipher.needsRotation(sealed)) {
+          counts.current += 1;
+          continue;
+        }
+        const token = sealed ? this.cipher.open(sealed, id) : plain;
+        if (!token) continue;
+        const swapped = await this.redis.eval(
+          RESEAL,
+          1,
+          key,
+          sealed ?? '',
+          plain ?? '',
+          this.cipher.seal(token, id),
+          SEALED_TOKEN_FIELD,
+        );
+        counts[swapped === 1 ? 'resealed' : 'current'] += 1;
+      } catch {
+        counts.failed += 1;
+      }
+    }
+    return counts;
+  }
 }
+
+/** Swaps in the re-sealed token only if the record is still the one read (and drops a plaintext one). */
+const RESEAL = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if (redis.call('HGET', KEYS[1], ARGV[4]) or '') ~= ARGV[1] then return 0 end
+if (redis.call('HGET', KEYS[1], 'token') or '') ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[4], ARGV[3])
+redis.call('HDEL', KEYS[1], 'token')
+return 1`;

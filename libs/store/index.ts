@@ -1,7 +1,18 @@
 export { StoreModule } from './store.module';
-export { REDIS, createRedis, createRedisConnection, isCluster, Redis, type RedisRole } from './redis.provider';
+export {
+  REDIS,
+  createRedis,
+  createRedisConnection,
+  isCluster,
+  redisTlsOptions,
+  Redis,
+  type RedisRole,
+} from './redis.provider';
 export { SLOT_COUNT, slotOf, slotTag } from './slots';
 export { LuaScript } from './lua-script';
+export { scanKeys } from './scan-keys';
+export { MasterKeyCanary, MasterKeyMismatchError } from './master-key-canary';
+export { QuotaExceededError, OwnerGoneError, type QuotaKind } from './quota';
 export { RedisKeys } from './redis-keys';
 export { newId, isId, sha256Hex } from './ids';
 export { CredentialCipher, CredentialCipherError, type MasterKey } from './credential-cipher';

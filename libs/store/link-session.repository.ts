@@ -2,8 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { sha256Hex } from './ids';
+import { LuaScript } from './lua-script';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
+import { scanKeys } from './scan-keys';
 
 export interface LinkSession {
   token: string;
@@ -17,6 +19,30 @@ export interface LinkSessionInfo {
   /** A Reconnect link: the one account it may re-arm (consumed when it does). */
   accountId?: string;
 }
+
+/**
+ * Counts a refused login; at `max` the session (its scope and counters too) is gone. 1 when this
+ * call ended it. KEYS: session, refusals, claim, scope (one hash tag).
+ */
+const RECORD_REFUSAL = new LuaScript(`
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then return 0 end
+local n = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ttl)
+if n >= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+  return 1
+end
+return 0`);
+
+/** Takes the session's claim if the session is live and nobody holds it. KEYS: session, claim. */
+const CLAIM = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+return 0`);
+
+/** The token hash inside a session key (`…{<hash>}`), or undefined for any other key. */
+const SESSION_HASH = /\{([0-9a-f]{64})\}$/;
 
 /**
  * Linking URLs: a phone app asks for one and opens it in a browser, where the person links and
@@ -79,6 +105,68 @@ export class LinkSessionRepository {
   /** Ends the session; true only for the caller that ended it. */
   async end(token: string): Promise<boolean> {
     const hash = sha256Hex(token);
-    return (await this.redis.del(RedisKeys.linkSession(hash), RedisKeys.linkSessionScope(hash))) >= 1;
+    const [[, deleted]] = ((await this.redis
+      .multi()
+      .del(RedisKeys.linkSession(hash))
+      .del(RedisKeys.linkSessionScope(hash), RedisKeys.linkSessionRefusals(hash), RedisKeys.linkSessionClaim(hash))
+      .exec()) ?? [[null, 0]]) as [[unknown, number]];
+    return deleted === 1;
+  }
+
+  /**
+   * Reserves the session for one request while it links (one submit in flight per link): a
+   * concurrent second request gets false and links nothing. The session itself stays (it is a
+   * multi-use capability); the claim is let go when the request ends. `holdMs` bounds a claim
+   * whose holder died.
+   */
+  async claim(token: string, holdMs: number): Promise<boolean> {
+    const hash = sha256Hex(token);
+    const claimed = await CLAIM.run(
+      this.redis,
+      [RedisKeys.linkSession(hash), RedisKeys.linkSessionClaim(hash)],
+      [String(holdMs)],
+    );
+    return claimed === 1;
+  }
+
+  /** Lets go of a claim without ending the session. */
+  async releaseClaim(token: string): Promise<void> {
+    await this.redis.del(RedisKeys.linkSessionClaim(sha256Hex(token)));
+  }
+
+  /** Counts a refused login made through the session (by token hash); true when this one ended it. */
+  async recordRefusal(hash: string, max: number): Promise<boolean> {
+    const ended = await RECORD_REFUSAL.run(
+      this.redis,
+      [
+        RedisKeys.linkSession(hash),
+        RedisKeys.linkSessionRefusals(hash),
+        RedisKeys.linkSessionClaim(hash),
+        RedisKeys.linkSessionScope(hash),
+      ],
+      [String(max)],
+    );
+    return ended === 1;
+  }
+
+  /**
+   * Ends every session of a user, Reconnect links included (erasure). Sessions are indexed by
+   * token hash only, so this scans them; they live minutes to a day, so there are never many.
+   */
+  async removeAllForUser(userId: string): Promise<number> {
+    let removed = 0;
+    for await (const key of scanKeys(this.redis, RedisKeys.linkSession('*'), 500)) {
+      const hash = SESSION_HASH.exec(key)?.[1];
+      if (!hash || key !== RedisKeys.linkSession(hash)) continue;
+      if ((await this.redis.get(key)) !== userId) continue;
+      await this.redis.del(
+        key,
+        RedisKeys.linkSessionScope(hash),
+        RedisKeys.linkSessionRefusals(hash),
+        RedisKeys.linkSessionClaim(hash),
+      );
+      removed += 1;
+    }
+    return removed;
   }
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { sha256Hex } from './ids';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
+import { scanKeys } from './scan-keys';
 
 /** What a pending authorization remembers between `start` and the callback. Holds the PKCE verifier: never log it. */
 export interface OAuthStateRecord {
@@ -53,5 +54,16 @@ export class OAuthStateRepository {
     if (!raw) return null;
     const parsed = recordSchema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : null;
+  }
+
+  /** Drops every pending authorization a user started (erasure); they live 10 minutes, so there are few. */
+  async removeAllForUser(userId: string): Promise<number> {
+    let removed = 0;
+    for await (const key of scanKeys(this.redis, RedisKeys.oauthState('*'), 500)) {
+      const raw = await this.redis.get(key);
+      const parsed = raw ? recordSchema.safeParse(JSON.parse(raw)) : undefined;
+      if (parsed?.success && parsed.data.userId === userId) removed += await this.redis.del(key);
+    }
+    return removed;
   }
 }

@@ -13,6 +13,8 @@ const NS = 'mp';
 const slotKey = (slot: number, part: string): string => `${NS}:slot:${slotTag(slot)}:${part}`;
 
 export const RedisKeys = {
+  /** SCAN pattern of every key above (erasure sweeps it for a user's ids). */
+  everything: () => `${NS}:*`,
   user: (userId: string) => `${NS}:user:${userId}`,
   apiKey: (apiKeyHash: string) => `${NS}:apikey:${apiKeyHash}`,
   /** A linking URL's token (hashed) → user id; expires by itself. */
@@ -23,6 +25,14 @@ export const RedisKeys = {
   oauthState: (stateHash: string) => `${NS}:oauth-state:${stateHash}`,
   /** Held by the one process refreshing an account's OAuth2 grant. */
   oauthRefreshLock: (accountId: string) => `${NS}:oauth-refresh-lock:${accountId}`,
+  /** Refused logins made through one link session (same hash tag); the session ends at a bound. */
+  linkSessionRefusals: (tokenHash: string) => `${NS}:link-session:{${tokenHash}}:refusals`,
+  /** Held while one request links through a session (same hash tag): one submit in flight per link. */
+  linkSessionClaim: (tokenHash: string) => `${NS}:link-session:{${tokenHash}}:claim`,
+  /** rate-limiter-flexible key prefix (it appends `:<key>`) for login attempts per user, address or host. */
+  loginLimit: (scope: 'user' | 'address' | 'host') => `${NS}:limit:login-${scope}`,
+  /** A value sealed with the master key at first start: a key that cannot open it stops every role. */
+  masterKeyCanary: () => `${NS}:master-key-canary`,
   userDevices: (userId: string) => `${NS}:user:${userId}:devices`,
   userAccounts: (userId: string) => `${NS}:user:${userId}:accounts`,
   device: (deviceId: string) => `${NS}:device:${deviceId}`,

@@ -21,6 +21,16 @@ const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
 };
 
 /**
+ * TLS options for a Redis connection: `rediss://` turns TLS on by itself (public CAs);
+ * REDIS_CA_FILE adds a private CA that signs the server's certificate. Never disables verification.
+ * Sentinel and Cluster targets carry no CA (config validation refuses REDIS_CA_FILE with them).
+ */
+export function redisTlsOptions(target: RedisTarget): Pick<RedisOptions, 'tls'> {
+  if (target.mode !== 'standalone' || !target.url.startsWith('rediss://') || !target.ca) return {};
+  return { tls: { ca: target.ca } };
+}
+
+/**
  * The one place that opens Redis connections, for every role and BullMQ: one server (REDIS_URL),
  * a Sentinel-monitored primary (REDIS_SENTINELS: ioredis asks the sentinels for the primary and
  * follows a failover), or a Redis Cluster (REDIS_CLUSTER_NODES). `duplicate()` of what it returns
@@ -31,7 +41,7 @@ const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
  * RedisKeys), so the Cluster client is handed out under that type.
  */
 export function createRedisConnection(target: RedisTarget, role: RedisRole, extra: RedisOptions = {}): Redis {
-  const options: RedisOptions = { ...ROLE_OPTIONS[role], ...extra };
+  const options: RedisOptions = { ...ROLE_OPTIONS[role], ...redisTlsOptions(target), ...extra };
   switch (target.mode) {
     case 'standalone':
       return new Redis(target.url, options);

@@ -11,6 +11,7 @@ import { UserRepository } from './user.repository';
 import { LinkSessionRepository } from './link-session.repository';
 import { OAuthStateRepository } from './oauth-state.repository';
 import { OAuthRefreshLockRepository } from './oauth-refresh-lock.repository';
+import { MasterKeyCanary } from './master-key-canary';
 
 const REPOSITORIES = [
   UserRepository,
@@ -28,7 +29,7 @@ const REPOSITORIES = [
 
 @Global()
 @Module({
-  providers: [redisProvider, RedisLifecycle, ...REPOSITORIES],
-  exports: [REDIS, ...REPOSITORIES],
+  providers: [redisProvider, RedisLifecycle, MasterKeyCanary, ...REPOSITORIES],
+  exports: [REDIS, MasterKeyCanary, ...REPOSITORIES],
 })
 export class StoreModule {}

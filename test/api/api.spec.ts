@@ -11,7 +11,7 @@ async function startApi(env: Record<string, string>): Promise<{ proc: RoleProces
   const port = await freePort();
   const proc = RoleProcess.start('api', { ...env, PORT: String(port), HOST: '127.0.0.1' });
   const client = new ApiClient(`http://127.0.0.1:${port}`);
-  await eventually(async () => assert.equal((await client.get('/healthz')).status, 200), { timeoutMs: 20_000 });
+  await eventually(async () => assert.equal((await client.get('/healthz')).status, 200), { timeoutMs: 45_000 });
   return { proc, client };
 }
 
@@ -40,7 +40,12 @@ describe('REST API on real Redis and Dovecot', { timeout: 120_000 }, () => {
   before(async () => {
     [redis, dovecot] = await Promise.all([startRedis(), startDovecot({ users: [{ user: 'alice', password }] })]);
     raw = new Redis(redis.url);
-    const env = { REDIS_URL: redis.url, MAILPUSH_MASTER_KEY: makeMasterKey(), MAILPUSH_ADMIN_TOKEN: adminToken };
+    const env = {
+      REDIS_URL: redis.url,
+      MAILPUSH_MASTER_KEY: makeMasterKey(),
+      MAILPUSH_ADMIN_TOKEN: adminToken,
+      MAILPUSH_ALLOWED_IMAP_PORTS: '*',
+    };
     const [open, strict] = await Promise.all([
       startApi({ ...env, MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true' }),
       startApi({ ...env, MAILPUSH_ALLOW_PRIVATE_HOSTS: 'false' }),

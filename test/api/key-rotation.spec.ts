@@ -38,6 +38,7 @@ describe('master key rotation', { timeout: 90_000 }, () => {
     REDIS_URL: redis.url,
     MAILPUSH_ADMIN_TOKEN: makeAdminToken(),
     MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true',
+    MAILPUSH_ALLOWED_IMAP_PORTS: '*',
     MAILPUSH_OPS_PORT: '0',
   });
 
@@ -49,7 +50,7 @@ describe('master key rotation', { timeout: 90_000 }, () => {
     const api = RoleProcess.start('api', env);
     try {
       const admin = new ApiClient(`http://127.0.0.1:${port}`, env.MAILPUSH_ADMIN_TOKEN);
-      await eventually(async () => assert.equal((await admin.get('/healthz')).status, 200), { timeoutMs: 20_000 });
+      await eventually(async () => assert.equal((await admin.get('/healthz')).status, 200), { timeoutMs: 45_000 });
       user = admin.withToken((await admin.post<{ apiKey: string }>('/v1/users', {})).body.apiKey);
       const linked = await user.post<{ id: string }>('/v1/accounts', {
         email: 'dave@example.test',
@@ -78,6 +79,7 @@ describe('master key rotation', { timeout: 90_000 }, () => {
     assert.ok(!sealed.includes(DAVE.password));
     const again = await runTool({ ...base(), MAILPUSH_MASTER_KEY: `${newKey},${oldKey}` });
     assert.match(again.out, /0 re-sealed, 1 already current/);
+    assert.match((await raw.get('mp:master-key-canary')) ?? '', /^v2\./, 'the key canary is re-sealed too');
   });
 
   it('lets the old key go: a worker holding only the new key still logs in', async () => {
@@ -95,5 +97,20 @@ describe('master key rotation', { timeout: 90_000 }, () => {
     const bad = await runTool({ ...base(), MAILPUSH_MASTER_KEY: 'v1:short' });
     assert.equal(bad.code, 78);
     assert.match(bad.out, /MAILPUSH_MASTER_KEY/);
+  });
+
+  it('stops every role at start, in plain words, when the key cannot open what Redis holds', async () => {
+    for (const [key, words] of [
+      [makeMasterKey('v2'), /canary was sealed with key v2, and it does not decrypt/],
+      [makeMasterKey('v3'), /no key of that version is configured/],
+    ] as const) {
+      for (const role of ['api', 'worker', 'dispatcher'] as const) {
+        const proc = RoleProcess.start(role, { ...base(), MAILPUSH_MASTER_KEY: key, PORT: '0' });
+        await eventually(() => assert.ok(!proc.running, `${role} should refuse to start`), { timeoutMs: 45_000 });
+        assert.equal(await proc.stop(), 78, proc.logText());
+        assert.match(proc.logText(), /refusing to start[\s\S]*MAILPUSH_MASTER_KEY cannot open the credentials/);
+        assert.match(proc.logText(), words);
+      }
+    }
   });
 });

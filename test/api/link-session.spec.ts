@@ -57,6 +57,7 @@ describe('link-session routes', { timeout: 90_000 }, () => {
       MAILPUSH_MASTER_KEY: makeMasterKey(),
       MAILPUSH_ADMIN_TOKEN: adminToken,
       MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true',
+      MAILPUSH_ALLOWED_IMAP_PORTS: '*',
     });
     anon = new ApiClient(`http://127.0.0.1:${port}`);
     admin = anon.withToken(adminToken);

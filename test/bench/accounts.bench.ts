@@ -28,7 +28,12 @@ async function main(): Promise<void> {
   const p = await startPipeline({
     users: logins,
     roles: ['api', 'dispatcher'],
-    env: { LOG_LEVEL: 'warn', MAILPUSH_CONNECT_RATE_PER_HOST: String(perHost) },
+    // One user holds every mailbox here: lift the per-user quota (issue 9).
+    env: {
+      LOG_LEVEL: 'warn',
+      MAILPUSH_CONNECT_RATE_PER_HOST: String(perHost),
+      MAILPUSH_MAX_ACCOUNTS_PER_USER: String(Math.max(20, count)),
+    },
   });
   const redis = new Redis(p.redis.url);
   let worker: RoleProcess | undefined;

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { loadConfig } from '../../libs/config';
 import { JOB_DEFAULTS, JobName, QueueName, type DeliveryJob } from '../../libs/queue';
 import { DeviceRepository, UserRepository, type Device, type NewDevice } from '../../libs/store';
 import { makeMailEvent } from '../dispatch/dispatch.fixture';
@@ -75,7 +76,16 @@ async function main(): Promise<void> {
     prefix: 'mailpush',
     defaultJobOptions: JOB_DEFAULTS[QueueName.Deliveries],
   });
-  const devices = new DeviceRepository(client);
+  const masterKey = makeMasterKey();
+  // Device tokens are sealed at rest: the repository and the dispatcher share the master key.
+  const devices = new DeviceRepository(
+    client,
+    loadConfig({
+      MAILPUSH_MASTER_KEY: masterKey,
+      MAILPUSH_ADMIN_TOKEN: makeAdminToken(),
+      MAILPUSH_MAX_DEVICES_PER_USER: String(DEVICES_PER_USER),
+    }),
+  );
   const users = new UserRepository(client);
   const received = (): Received[] => [...apns.delivered(), ...fcm.delivered()];
   let dispatcher: ReturnType<typeof startDispatcher> | undefined;
@@ -147,7 +157,7 @@ async function main(): Promise<void> {
     dispatcher = startDispatcher({
       REDIS_URL: redis.url,
       LOG_LEVEL: 'warn',
-      MAILPUSH_MASTER_KEY: makeMasterKey(),
+      MAILPUSH_MASTER_KEY: masterKey,
       MAILPUSH_ADMIN_TOKEN: makeAdminToken(),
       MAILPUSH_OPS_PORT: '0',
       MAILPUSH_DISPATCH_CONCURRENCY: String(concurrency),

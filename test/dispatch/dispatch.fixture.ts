@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import webpush from 'web-push';
-import { JOB_DEFAULTS, JobName, QueueName, messageKey, type MailEvent } from '../../libs/queue';
+import { loadConfig } from '../../libs/config';
+import { JOB_DEFAULTS, JobName, QueueName, dedupJobOptions, messageKey, type MailEvent } from '../../libs/queue';
 import { DeviceRepository, UserRepository, newId, type Device, type NewDevice } from '../../libs/store';
 import { startApnsFake, type ApnsFake } from '../fakes/apns-fake';
 import { startFcmFake, type FcmFake } from '../fakes/fcm-fake';
@@ -63,6 +64,8 @@ export async function startDispatchRig(
     VAPID_PUBLIC_KEY: vapid.publicKey,
     VAPID_PRIVATE_KEY: vapid.privateKey,
     VAPID_SUBJECT: 'mailto:ops@example.com',
+    // Fan-out specs give one user many devices; the quota has its own spec.
+    MAILPUSH_MAX_DEVICES_PER_USER: '1000',
     ...options.env,
   };
   const client = new Redis(redis.url, { maxRetriesPerRequest: null });
@@ -71,7 +74,8 @@ export async function startDispatchRig(
     prefix: 'mailpush',
     defaultJobOptions: JOB_DEFAULTS[QueueName.MailEvents],
   });
-  const devices = new DeviceRepository(client);
+  // Device tokens are sealed at rest with the roles' master key.
+  const devices = new DeviceRepository(client, loadConfig(env));
   const users = new UserRepository(client);
   const dispatchers: RoleProcess[] = [];
   const startDispatcher = (extra: Record<string, string> = {}): RoleProcess => {
@@ -111,7 +115,7 @@ export async function startDispatchRig(
     },
     async enqueue(events) {
       await mailEvents.addBulk(
-        events.map((data) => ({ name: JobName.NewMail, data, opts: { jobId: data.messageKey } })),
+        events.map((data) => ({ name: JobName.NewMail, data, opts: dedupJobOptions(data.messageKey) })),
       );
     },
     quiescent: (timeoutMs = 20_000) => waitForQueuesDrained(client, timeoutMs),

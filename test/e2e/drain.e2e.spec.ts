@@ -77,6 +77,8 @@ describe('graceful drain', { timeout: 600_000 }, () => {
         MAILPUSH_CONNECT_RATE_PER_HOST_FLEET: '400',
         // One phone for all 400 mailboxes: keep it far inside its burst budget.
         MAILPUSH_BURST_BUDGET: '240',
+        // One person holds all 400 mailboxes.
+        MAILPUSH_MAX_ACCOUNTS_PER_USER: String(ACCOUNTS),
       },
     });
     proxy = await startFaultProxy({ targetPort: p.dovecot.port });

@@ -113,7 +113,15 @@ describe('pipeline end to end', { timeout: 180_000 }, () => {
     assert.deepEqual(res.body.accounts, { total: 1, byStatus: { idle: 1 } });
     assert.equal(res.body.workers.live, 1);
     assert.equal(res.body.queues['mail-events']!.waiting, 0);
-    assert.ok(res.body.queues['deliveries']!.completed >= 8, JSON.stringify(res.body.queues));
+    // Finished jobs are not kept (their sender and subject would stay in Redis): issue 9.
+    assert.deepEqual(res.body.queues['deliveries'], {
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+      prioritized: 0,
+      failed: 0,
+      completed: 0,
+    });
     assert.equal(res.body.deadLetters, 0);
     assert.equal((await user.get('/v1/admin/overview')).status, 401, 'a user key is not an admin token');
   });

@@ -35,6 +35,8 @@ export function roleEnv(o: {
     MAILPUSH_MASTER_KEY: makeMasterKey(),
     MAILPUSH_ADMIN_TOKEN: makeAdminToken(),
     MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true',
+    // The harness listens on high loopback ports; production allows 993 and 143 only.
+    MAILPUSH_ALLOWED_IMAP_PORTS: '*',
     MAILPUSH_OPS_PORT: '0',
     APNS_KEY_FILE: o.apnsKey.keyFile,
     APNS_KEY_ID: o.apnsKey.keyId,

@@ -95,7 +95,7 @@ describe('catch-up above the cursor (watcher in process)', { timeout: 60_000 }, 
     const watcher = new MailboxWatcher({
       accountId,
       endpoint: { host: dovecot.host, port: dovecot.port, tls: true },
-      allowPrivateHosts: true,
+      policy: { allowPrivateHosts: true, allowedPorts: 'any', allowPlaintext: false },
       settings: {
         timeouts: { connectTimeoutMs: 5_000, socketTimeoutMs: 60_000 },
         reIdleMs: 60_000,

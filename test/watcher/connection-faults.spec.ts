@@ -45,7 +45,7 @@ describe('network faults between worker and IMAP server', { timeout: 120_000 }, 
       s.proxy.refuse(true);
       s.proxy[fault]();
       const down = await s.waitFor('backoff');
-      assert.match(down.lastError ?? '', /connection|closed|talk to the mail server/i);
+      assert.match(down.lastError ?? '', /connection|closed|connect to the mail server/i);
       assert.ok(down.nextAttemptAt, 'backoff says when the next attempt is');
       await deliver(`net-${fault}`, msg('during'));
       s.proxy.refuse(false);

@@ -45,7 +45,7 @@ describe('what the watcher says on the wire', { timeout: 60_000 }, () => {
     const watcher = new MailboxWatcher({
       accountId: 'acc_protocol00000000000',
       endpoint: { host: proxy.host, port: proxy.port, tls: true },
-      allowPrivateHosts: true,
+      policy: { allowPrivateHosts: true, allowedPorts: 'any', allowPlaintext: false },
       settings: { ...SETTINGS, ...settings },
       notifySeen: false,
       pacer: new ConnectPacer({ perWorker: 100, perHost: 100 }),

@@ -34,10 +34,11 @@ describe('web form', { timeout: 90_000 }, () => {
       MAILPUSH_MASTER_KEY: makeMasterKey(),
       MAILPUSH_ADMIN_TOKEN: adminToken,
       MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true',
+      MAILPUSH_ALLOWED_IMAP_PORTS: '*',
     });
     base = `http://127.0.0.1:${port}`;
     const admin = new ApiClient(base, adminToken);
-    await eventually(async () => assert.equal((await admin.get('/healthz')).status, 200), { timeoutMs: 20_000 });
+    await eventually(async () => assert.equal((await admin.get('/healthz')).status, 200), { timeoutMs: 45_000 });
     ({ apiKey, id: userId } = (await admin.post<{ apiKey: string; id: string }>('/v1/users', {})).body);
     user = new ApiClient(base, apiKey);
     browser = await launchChromium();

@@ -19,6 +19,8 @@ import { EventsController } from './events/events.controller';
 import { UserEventsSubscriber } from './events/user-events.subscriber';
 import { HealthController } from './health/health.controller';
 import { UsersController } from './users/users.controller';
+import { UserErasureService } from './users/user-erasure.service';
+import { LoginLimiter } from '../../../libs/limits';
 import { LinkPageController } from './web/link-page.controller';
 import { ClusterMetricsCollector } from './ops/cluster-metrics.collector';
 import { CurrentLinkSessionController, LinkSessionsController } from './link-sessions/link-sessions.controller';
@@ -60,6 +62,8 @@ import { ReconnectController } from './oauth/reconnect.controller';
     ProviderRegistry,
     OAuthLinkService,
     ClusterMetricsCollector,
+    LoginLimiter,
+    UserErasureService,
   ],
 })
 export class ApiModule {}

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../../libs/config';
 import { NestLogger, createLogger } from '../../../libs/logging';
 import { ApiModule } from './api.module';
 import { httpMetrics } from './common/http-metrics.middleware';
+import { httpHygiene } from './common/http-hygiene';
 
 const log = createLogger('api');
 
@@ -16,10 +17,13 @@ export async function bootstrapApi(): Promise<{ app: INestApplication; url: stri
     logger: new NestLogger(),
     bodyParser: false,
   });
+  const config = app.get<AppConfig>(APP_CONFIG);
+  // Off by default: X-Forwarded-For from anyone would let a caller pick the address limits key on.
+  app.set('trust proxy', config.http.trustProxy);
   app.use(httpMetrics);
+  app.use(httpHygiene(config));
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.disable('x-powered-by');
-  const config = app.get<AppConfig>(APP_CONFIG);
   await app.listen(config.http.port, config.http.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;

@@ -21,6 +21,7 @@ import {
   type MailEventsJobName,
   type MailEvent,
   type ReauthEvent,
+  withoutContent,
 } from '../../../libs/queue';
 import { DeviceRepository } from '../../../libs/store';
 import { deliveryBackoffMs } from './delivery-backoff';
@@ -55,10 +56,15 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
     const common = { prefix: this.config.queuePrefix };
     const fanOut = new Worker<MailEventsJobData, FanOutOutcome, MailEventsJobName>(
       QueueName.MailEvents,
-      (job) =>
-        job.name === JobName.Reauth
-          ? this.fanOut.fanOutReauth(job.data as ReauthEvent)
-          : this.fanOut.fanOut(job.data as MailEvent),
+      async (job) => {
+        const outcome =
+          job.name === JobName.Reauth
+            ? await this.fanOut.fanOutReauth(job.data as ReauthEvent)
+            : await this.fanOut.fanOut(job.data as MailEvent);
+        // The job goes with its content on completion (removeOnComplete); its dedup key names the account.
+        if (outcome.status === 'skipped' && outcome.reason === 'user_gone') await job.removeDeduplicationKey();
+        return outcome;
+      },
       {
         ...common,
         connection: createBullConnection(this.config.redis),
@@ -84,6 +90,12 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
         );
       }
     });
+    fanOut.on('failed', (job, err) => {
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        // Removed with its content (removeOnFail): say so loudly, by id only.
+        log.error('fan-out gave up after all attempts; the message is not notified', { jobId: job.id, err });
+      }
+    });
     fanOut.on('error', (err) => log.warn('queue worker error', { err }));
     deliver.on('error', (err) => log.warn('queue worker error', { err }));
     this.workers = [fanOut, deliver];
@@ -104,10 +116,14 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
       log.error('a reconnect notification gave up after all attempts', { jobId: job.id });
       return;
     }
+    // Dead letters keep ids and error codes, never sender or subject (the job itself is removed).
     const target: DeadLetterJob =
       job.name === JobName.DeliverBurstSummary
         ? { jobName: JobName.DeliverBurstSummary, data: job.data as BurstSummaryJob }
-        : { jobName: JobName.Deliver, data: job.data as DeliveryJob };
+        : {
+            jobName: JobName.Deliver,
+            data: { ...(job.data as DeliveryJob), event: withoutContent((job.data as DeliveryJob).event) },
+          };
     const userId = target.jobName === JobName.Deliver ? target.data.event.userId : target.data.userId;
     const deviceId = target.data.deviceId;
     const device = await this.devices.find(deviceId);

@@ -14,12 +14,13 @@ import { metrics } from '../../../libs/metrics';
 import {
   JobName,
   burstSummaryJobId,
+  dedupJobOptions,
   deliveryJobId,
   reauthDeliveryJobId,
   type MailEvent,
   type ReauthEvent,
 } from '../../../libs/queue';
-import { AccountRepository, DeviceRepository } from '../../../libs/store';
+import { AccountRepository, DeviceRepository, UserRepository } from '../../../libs/store';
 
 export type FanOutOutcome =
   | { status: 'fanned_out'; devices: number; individually: number; inSummary: number }
@@ -45,11 +46,14 @@ export class FanOutService implements OnApplicationShutdown {
     private readonly userEvents: UserEventsPublisher,
     private readonly accounts: AccountRepository,
     private readonly links: ReconnectLinks,
+    private readonly users: UserRepository,
   ) {
     this.deliveries = createDeliveriesQueue(config);
   }
 
   async fanOut(event: MailEvent, now = Date.now()): Promise<FanOutOutcome> {
+    // Enqueued by a watcher in the moment before its user was erased: nothing of it goes out.
+    if (!(await this.users.find(event.userId))) return { status: 'skipped', reason: 'user_gone' };
     const devices = await this.devices.listForUser(event.userId);
     const jobs = new Map<string, { name: DeliveriesJobName; data: DeliveriesJobData; opts: JobsOptions }>();
     let individually = 0;
@@ -64,14 +68,14 @@ export class FanOutService implements OnApplicationShutdown {
       if (decision.notify === 'individually') {
         individually++;
         const jobId = deliveryJobId(event, device.id);
-        jobs.set(jobId, { name: JobName.Deliver, data: { event, deviceId: device.id }, opts: { jobId } });
+        jobs.set(jobId, { name: JobName.Deliver, data: { event, deviceId: device.id }, opts: dedupJobOptions(jobId) });
       } else {
         metrics.burstSuppressed.inc();
         const jobId = burstSummaryJobId(device.id, decision.windowStart);
         jobs.set(jobId, {
           name: JobName.DeliverBurstSummary,
           data: { userId: event.userId, deviceId: device.id, windowStart: decision.windowStart },
-          opts: { jobId, delay: Math.max(0, decision.summaryAt - now) + SUMMARY_GRACE_MS },
+          opts: { ...dedupJobOptions(jobId), delay: Math.max(0, decision.summaryAt - now) + SUMMARY_GRACE_MS },
         });
       }
     }
@@ -95,7 +99,7 @@ export class FanOutService implements OnApplicationShutdown {
       await this.deliveries.addBulk(
         devices.map((device) => {
           const jobId = reauthDeliveryJobId(event, device.id);
-          return { name: JobName.DeliverReauth, data: { event, deviceId: device.id }, opts: { jobId } };
+          return { name: JobName.DeliverReauth, data: { event, deviceId: device.id }, opts: dedupJobOptions(jobId) };
         }),
       );
     }

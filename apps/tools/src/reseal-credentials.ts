@@ -2,14 +2,14 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
 import { ConfigError, ConfigModule, loadConfig } from '../../../libs/config';
-import { AccountRepository, StoreModule } from '../../../libs/store';
+import { AccountRepository, DeviceRepository, MasterKeyCanary, StoreModule } from '../../../libs/store';
 
 @Module({ imports: [ConfigModule, StoreModule] })
 class ToolsModule {}
 
 /**
- * After adding a new master key in front of MAILPUSH_MASTER_KEY, re-seals every stored credential
- * with it, so that the old key can then be removed from the list. Safe to run while mailpush runs
+ * After adding a new master key in front of MAILPUSH_MASTER_KEY, re-seals every stored credential,
+ * device token and the key canary with it, so that the old key can then be removed from the list. Safe to run while mailpush runs
  * and to run again.
  */
 async function main(): Promise<number> {
@@ -40,7 +40,17 @@ async function main(): Promise<number> {
     process.stdout.write(
       `done: ${counts.resealed} re-sealed, ${counts.current} already current, ${counts.missing} without credentials, ${counts.failed} failed\n`,
     );
-    return counts.failed === 0 ? 0 : 1;
+    const tokens = await app.get(DeviceRepository).resealTokens();
+    process.stdout.write(
+      `device tokens: ${tokens.resealed} re-sealed, ${tokens.current} already current, ${tokens.failed} failed\n`,
+    );
+    if (counts.failed > 0 || tokens.failed > 0) {
+      process.stdout.write('the key canary stays sealed with the old key until everything re-seals\n');
+      return 1;
+    }
+    // Last: once the canary needs only the new key, the old one may be removed from the list.
+    process.stdout.write(`key canary: ${await app.get(MasterKeyCanary).reseal()}\n`);
+    return 0;
   } finally {
     await app.close();
   }

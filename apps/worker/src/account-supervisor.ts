@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../../libs/config';
-import { ConnectPacer, MailboxWatcher, type WatchSettings } from '../../../libs/imap';
+import { ConnectPacer, MailboxWatcher, imapEndpointPolicy, type WatchSettings } from '../../../libs/imap';
 import { createLogger } from '../../../libs/logging';
 import { metrics } from '../../../libs/metrics';
 import { MailEventsProducer } from '../../../libs/queue';
@@ -256,7 +256,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     return new MailboxWatcher({
       accountId: account.id,
       endpoint: account.imap,
-      allowPrivateHosts: this.config.allowPrivateHosts,
+      policy: imapEndpointPolicy(this.config),
       settings: this.settings,
       notifySeen: account.options.notifySeen,
       pacer: this.pacer,

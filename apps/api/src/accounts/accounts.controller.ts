@@ -1,7 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { AccountRepository, type Account, type User } from '../../../../libs/store';
 import { notFound } from '../common/api-error';
+import type { LoginRequester } from '../../../../libs/limits';
 import { CurrentUser, UserGuard } from '../common/auth.guards';
+import { Requester } from '../common/requester';
 import { ZodBodyPipe } from '../common/zod-body.pipe';
 import {
   createAccountSchema,
@@ -40,8 +42,11 @@ export class AccountsController {
 
   @Post()
   @HttpCode(201)
-  async create(@CurrentUser() user: User, @Body(new ZodBodyPipe(createAccountSchema)) body: CreateAccountBody) {
-    return presentAccount(await this.service.link(user.id, body));
+  async create(
+    @Requester() requester: LoginRequester,
+    @Body(new ZodBodyPipe(createAccountSchema)) body: CreateAccountBody,
+  ) {
+    return presentAccount(await this.service.link(requester, body));
   }
 
   @Get()
@@ -58,11 +63,11 @@ export class AccountsController {
 
   @Put(':id/credentials')
   async replaceCredentials(
-    @CurrentUser() user: User,
+    @Requester() requester: LoginRequester,
     @Param('id') id: string,
     @Body(new ZodBodyPipe(replaceCredentialsSchema)) body: ReplaceCredentialsBody,
   ) {
-    return presentAccount(await this.service.replaceCredentials(user.id, id, body));
+    return presentAccount(await this.service.replaceCredentials(requester, id, body));
   }
 
   @Post(':id/disable')

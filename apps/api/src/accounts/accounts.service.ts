@@ -1,9 +1,11 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import { verifyImapLogin, type LoginCheck } from '../../../../libs/imap';
+import type { ClassifiedError } from '../../../../libs/errors';
+import { imapEndpointPolicy, verifyImapLogin, type LoginCheck } from '../../../../libs/imap';
+import { LoginLimiter, type LoginRequester } from '../../../../libs/limits';
 import { createLogger } from '../../../../libs/logging';
-import { AccountRepository, type Account, type ImapEndpoint } from '../../../../libs/store';
-import { ApiError, notFound } from '../common/api-error';
+import { AccountRepository, QuotaExceededError, type Account, type ImapEndpoint } from '../../../../libs/store';
+import { ApiError, TooManyRequestsError, notFound } from '../common/api-error';
 import type { CreateAccountBody, ReplaceCredentialsBody } from './account.schemas';
 
 const log = createLogger('accounts');
@@ -12,15 +14,23 @@ const log = createLogger('accounts');
 export class AccountsService {
   constructor(
     private readonly accounts: AccountRepository,
+    private readonly limiter: LoginLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Verifies the login against the server first: nothing is stored for credentials that do not work. */
-  async link(userId: string, body: CreateAccountBody): Promise<Account> {
-    const check = await this.verify(body.imap, body.auth.username, body.auth.password);
+  /**
+   * Verifies the login against the server first: nothing is stored for credentials that do not
+   * work. The mailbox quota is looked at before the login (no login for a link that cannot be
+   * stored) and enforced atomically when storing.
+   */
+  async link(requester: LoginRequester, body: CreateAccountBody): Promise<Account> {
+    const userId = requester.userId;
+    const max = this.config.limits.accountsPerUser;
+    if ((await this.accounts.countForUser(userId)) >= max) throw new QuotaExceededError('mailboxes', max);
+    const check = await this.verify(requester, body.imap, body.auth.username, body.auth.password);
     if (!check.ok) {
       log.info('account link refused', { userId, code: check.error.code });
-      throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, check.error.code, check.error.message);
+      throw refusal(check.error);
     }
     const account = await this.accounts.create(
       userId,
@@ -43,18 +53,19 @@ export class AccountsService {
    * that arrived meanwhile is still notified).
    */
   async replaceCredentials(
-    userId: string,
+    requester: LoginRequester,
     accountId: string,
     body: ReplaceCredentialsBody,
     consume?: { sessionKey: string; scopeKey: string },
   ): Promise<Account> {
+    const userId = requester.userId;
     const account = await this.accounts.findForUser(userId, accountId);
     if (!account) throw notFound('Account');
     const username = body.auth.username ?? account.username;
-    const check = await this.verify(account.imap, username, body.auth.password);
+    const check = await this.verify(requester, account.imap, username, body.auth.password);
     if (!check.ok) {
       log.info('new credentials refused', { userId, accountId, code: check.error.code });
-      throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, check.error.code, check.error.message);
+      throw refusal(check.error);
     }
     const updated = await this.accounts.replaceCredentials(userId, accountId, username, body.auth.password, consume);
     if (updated === 'link_used') {
@@ -72,11 +83,24 @@ export class AccountsService {
     return updated;
   }
 
-  private verify(endpoint: ImapEndpoint, username: string, password: string): Promise<LoginCheck> {
+  private verify(
+    requester: LoginRequester,
+    endpoint: ImapEndpoint,
+    username: string,
+    password: string,
+  ): Promise<LoginCheck> {
     return verifyImapLogin(
       endpoint,
       { user: username, pass: password },
-      { allowPrivateHosts: this.config.allowPrivateHosts, timeouts: this.config.imap },
+      { policy: imapEndpointPolicy(this.config), timeouts: this.config.imap, gate: this.limiter.gateFor(requester) },
     );
   }
+}
+
+/** Our own limit answers 429 with Retry-After; anything the check found wrong with the mailbox, 422. */
+function refusal(error: ClassifiedError): ApiError {
+  if (error.code === 'too_many_attempts') {
+    return new TooManyRequestsError(error.code, error.message, error.retryAfterMs ?? 60_000);
+  }
+  return new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, error.code, error.message);
 }

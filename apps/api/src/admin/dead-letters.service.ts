@@ -7,7 +7,7 @@ import {
   type DeadLetter,
   type DeliveriesQueue,
 } from '../../../../libs/delivery';
-import { JobName } from '../../../../libs/queue';
+import { JobName, dedupJobOptions } from '../../../../libs/queue';
 
 /** What an operator sees of a dead letter: ids, codes and counts; never sender, subject or token. */
 export interface DeadLetterView {
@@ -68,7 +68,9 @@ export class DeadLettersService implements OnApplicationShutdown {
     const job = await Job.fromId(this.deliveries, letter.jobId);
     let status: 'requeued' | 'already_pending' | 'already_delivered' = 'requeued';
     if (!job) {
-      await this.deliveries.add(letter.jobName, letter.data, { jobId: letter.jobId });
+      // The failed job was removed with its content; its dedup key would swallow the re-add.
+      await this.deliveries.removeDeduplicationKey(letter.jobId);
+      await this.deliveries.add(letter.jobName, letter.data, dedupJobOptions(letter.jobId));
     } else {
       const state = await job.getState();
       if (state === 'failed') await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });

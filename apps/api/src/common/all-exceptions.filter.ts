@@ -1,6 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Response } from 'express';
 import { createLogger } from '../../../../libs/logging';
+import { OwnerGoneError, QuotaExceededError } from '../../../../libs/store';
+import { TooManyRequestsError } from './api-error';
 
 const log = createLogger('api');
 
@@ -20,6 +22,15 @@ const CODE_BY_STATUS: Record<number, string> = {
 export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
+    if (exception instanceof TooManyRequestsError) res.setHeader('retry-after', String(exception.retryAfterSeconds));
+    if (exception instanceof QuotaExceededError) {
+      res.status(HttpStatus.UNPROCESSABLE_ENTITY).json({ error: { code: exception.code, message: exception.message } });
+      return;
+    }
+    if (exception instanceof OwnerGoneError) {
+      res.status(HttpStatus.NOT_FOUND).json({ error: { code: 'not_found', message: 'User not found' } });
+      return;
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();

@@ -8,3 +8,13 @@ export class ApiError extends HttpException {
 }
 
 export const notFound = (what: string) => new ApiError(HttpStatus.NOT_FOUND, 'not_found', `${what} not found`);
+
+/** 429 with a Retry-After header (whole seconds) set by the exception filter. */
+export class TooManyRequestsError extends ApiError {
+  readonly retryAfterSeconds: number;
+
+  constructor(code: string, message: string, retryAfterMs: number) {
+    super(HttpStatus.TOO_MANY_REQUESTS, code, message);
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  }
+}

@@ -82,12 +82,15 @@ export class LinkSessionGuard implements CanActivate {
   constructor(
     private readonly sessions: LinkSessionRepository,
     private readonly reflector: Reflector,
+    private readonly users: UserRepository,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<LinkRequest>();
     const token = bearer(req);
-    const session = token?.startsWith('mpl_') ? await this.sessions.find(token) : null;
+    const found = token?.startsWith('mpl_') ? await this.sessions.find(token) : null;
+    // A session of a deleted user is dead even in the moment before erasure reaches it.
+    const session = found && (await this.users.find(found.userId)) ? found : null;
     if (!token || !session) {
       throw new ApiError(
         HttpStatus.UNAUTHORIZED,

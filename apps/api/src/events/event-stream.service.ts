@@ -58,7 +58,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
 
     res.status(200).set({
       'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
+      'cache-control': 'no-store, no-transform',
       connection: 'keep-alive',
       // nginx would otherwise buffer the stream.
       'x-accel-buffering': 'no',

@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Param,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
 import { createLogger } from '../../../../libs/logging';
@@ -14,14 +27,19 @@ import {
   UserGuard,
   type LinkSessionContext,
 } from '../common/auth.guards';
-import { notFound } from '../common/api-error';
+import { ApiError, notFound } from '../common/api-error';
 import { ZodBodyPipe } from '../common/zod-body.pipe';
 import { webDeviceSchema, type WebDeviceBody } from '../devices/device.schemas';
 import { presentDevice } from '../devices/devices.controller';
 import { DevicesService } from '../devices/devices.service';
 import { EventStreamService } from '../events/event-stream.service';
+import { Requester } from '../common/requester';
+import type { LoginRequester } from '../../../../libs/limits';
 
 const log = createLogger('link-sessions');
+
+/** Bounds a claim whose holder died mid-link; above the login check's deadline. */
+const CLAIM_HOLD_MS = 2 * 60_000;
 
 /** Long enough to go and create an app password, short enough that a leaked link soon dies. */
 export const LINK_SESSION_TTL_MS = 15 * 60_000;
@@ -92,14 +110,31 @@ export class CurrentLinkSessionController {
     return presentAccount(account);
   }
 
-  /** Links a mailbox for the session's user; the session stays usable for more until it expires. */
+  /**
+   * Links a mailbox for the session's user; the session stays usable for more until it expires.
+   * One submit in flight per link: the session is claimed atomically first, so two concurrent
+   * submits cannot both link (the second gets 409). The claim is let go when the submit ends;
+   * LINK_SESSION_MAX_REFUSALS refused logins end the session.
+   */
   @Post('accounts')
   @HttpCode(201)
   async link(
     @CurrentLinkSession() session: LinkSessionContext,
+    @Requester() requester: LoginRequester,
     @Body(new ZodBodyPipe(createAccountSchema)) body: CreateAccountBody,
   ) {
-    return presentAccount(await this.accountsService.link(session.userId, body));
+    if (!(await this.sessions.claim(session.token, CLAIM_HOLD_MS))) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'link_in_use',
+        'This link is being used to link a mailbox right now; wait for that to finish',
+      );
+    }
+    try {
+      return presentAccount(await this.accountsService.link(requester, body));
+    } finally {
+      await this.sessions.releaseClaim(session.token);
+    }
   }
 
   /** Removes a mailbox exactly like `DELETE /v1/accounts/{id}`: watching stops, credentials and cursor are erased. */

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
 import { ErrorClass, classifyOAuthError } from '../../../../libs/errors';
-import { verifyImapLogin } from '../../../../libs/imap';
+import { imapEndpointPolicy, verifyImapLogin } from '../../../../libs/imap';
+import { LoginLimiter } from '../../../../libs/limits';
 import { createLogger } from '../../../../libs/logging';
 import { OAuthProviderClient, pkcePair, randomNonce } from '../../../../libs/oauth';
 import { ProviderRegistry, type Provider } from '../../../../libs/providers';
@@ -9,6 +10,8 @@ import {
   AccountRepository,
   LinkSessionRepository,
   OAuthStateRepository,
+  OwnerGoneError,
+  QuotaExceededError,
   UserRepository,
   sha256Hex,
   type ImapEndpoint,
@@ -47,6 +50,7 @@ export class OAuthLinkService {
     private readonly sessions: LinkSessionRepository,
     private readonly users: UserRepository,
     private readonly accounts: AccountRepository,
+    private readonly limiter: LoginLimiter,
   ) {}
 
   async start(req: StartRequest): Promise<StartOutcome> {
@@ -61,6 +65,8 @@ export class OAuthLinkService {
       const account = await this.accounts.findForUser(who.userId, accountId);
       if (!account) return { ok: false, failure: 'account_not_found' };
       loginHint ??= account.email;
+    } else if (await this.atMailboxLimit(who.userId)) {
+      return { ok: false, failure: 'mailbox_limit' };
     }
     const pkce = pkcePair();
     const nonce = randomNonce();
@@ -86,7 +92,11 @@ export class OAuthLinkService {
     return { ok: true, location: url.toString() };
   }
 
-  async callback(params: URLSearchParams): Promise<CallbackOutcome> {
+  /**
+   * `clientAddress`: the browser's address as Express sees it; the login check at the end counts
+   * toward the same limits as a password link (per user, per address, per host, the link session).
+   */
+  async callback(params: URLSearchParams, clientAddress?: string): Promise<CallbackOutcome> {
     const state = params.get('state');
     const record = state ? await this.states.claim(state) : null;
     const error = params.get('error');
@@ -104,6 +114,7 @@ export class OAuthLinkService {
     }
     const target = record.accountId ? await this.accounts.findForUser(record.userId, record.accountId) : null;
     if (record.accountId && !target) return { ok: false, failure: 'account_not_found' };
+    if (!record.accountId && (await this.atMailboxLimit(record.userId))) return { ok: false, failure: 'mailbox_limit' };
 
     let exchanged;
     try {
@@ -136,11 +147,20 @@ export class OAuthLinkService {
     const check = await verifyImapLogin(
       endpoint,
       { user: exchanged.address, accessToken: exchanged.accessToken },
-      { allowPrivateHosts: this.allowPrivate(client.provider), timeouts: this.config.imap },
+      {
+        policy: { ...imapEndpointPolicy(this.config), allowPrivateHosts: this.allowPrivate(client.provider) },
+        timeouts: this.config.imap,
+        gate: this.limiter.gateFor({
+          userId: record.userId,
+          ...(clientAddress ? { clientAddress } : {}),
+          ...(record.linkTokenHash ? { linkSessionHash: record.linkTokenHash } : {}),
+        }),
+      },
     );
     if (!check.ok) {
       log.info('oauth link refused by the IMAP server', { userId: record.userId, code: check.error.code });
       await this.revokeQuietly(client, refreshToken);
+      if (check.error.code === 'too_many_attempts') return { ok: false, failure: 'too_many_attempts' };
       return {
         ok: false,
         failure: 'imap_refused',
@@ -162,17 +182,28 @@ export class OAuthLinkService {
       return { ok: true, accountId: target.id };
     }
     if (scope) return { ok: false, failure: 'link_expired' };
-    const account = await this.accounts.create(
-      record.userId,
-      { email: exchanged.address, imap: endpoint, username: exchanged.address, oauth: grant },
-      check.cursor,
-    );
+    let account;
+    try {
+      account = await this.accounts.create(
+        record.userId,
+        { email: exchanged.address, imap: endpoint, username: exchanged.address, oauth: grant },
+        check.cursor,
+      );
+    } catch (err) {
+      if (!(err instanceof QuotaExceededError) && !(err instanceof OwnerGoneError)) throw err;
+      await this.revokeQuietly(client, refreshToken);
+      return { ok: false, failure: err instanceof QuotaExceededError ? 'mailbox_limit' : 'link_expired' };
+    }
     log.info('account linked by oauth sign-in', {
       userId: record.userId,
       accountId: account.id,
       provider: grant.provider,
     });
     return { ok: true, accountId: account.id };
+  }
+
+  private async atMailboxLimit(userId: string): Promise<boolean> {
+    return (await this.accounts.countForUser(userId)) >= this.config.limits.accountsPerUser;
   }
 
   /** Operator-configured servers (providers file) may sit on the operator's own network. */
@@ -186,7 +217,9 @@ export class OAuthLinkService {
     if (!credential || credential.length > 512) return null;
     if (credential.startsWith('mpl_')) {
       const hash = sha256Hex(credential);
-      const session = await this.sessions.findByHash(hash);
+      const found = await this.sessions.findByHash(hash);
+      // A session of a deleted user is dead even in the moment before erasure reaches it.
+      const session = found && (await this.users.find(found.userId)) ? found : null;
       return session
         ? { userId: session.userId, linkTokenHash: hash, ...(session.accountId ? { scope: session.accountId } : {}) }
         : null;

@@ -11,6 +11,8 @@ export type OAuthFailure =
   | 'wrong_mailbox'
   | 'imap_refused'
   | 'account_not_found'
+  | 'mailbox_limit'
+  | 'too_many_attempts'
   | 'bad_request';
 
 const PAGES: Record<OAuthFailure, { status: number; title: string; text: string }> = {
@@ -68,6 +70,16 @@ const PAGES: Record<OAuthFailure, { status: number; title: string; text: string 
     status: 404,
     title: 'Mailbox not found',
     text: 'The mailbox to reconnect no longer exists. Link it again from the app.',
+  },
+  mailbox_limit: {
+    status: 422,
+    title: 'Too many mailboxes',
+    text: 'You already have as many mailboxes linked as this relay allows. Remove one, then sign in again.',
+  },
+  too_many_attempts: {
+    status: 429,
+    title: 'Too many sign-in attempts',
+    text: 'There were too many sign-in attempts in a short time. Nothing was linked; wait a few minutes and try again.',
   },
   bad_request: {
     status: 400,

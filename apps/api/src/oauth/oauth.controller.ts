@@ -50,12 +50,12 @@ export class OAuthController {
   ) {}
 
   @Get('callback')
-  async callback(@Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async callback(@Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     const parsed = callbackQuery.safeParse(query);
     if (!parsed.success) return this.fail(res, 'bad_request');
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(parsed.data)) if (typeof v === 'string') params.set(k, v);
-    const outcome = await this.oauth.callback(params);
+    const outcome = await this.oauth.callback(params, req.ip);
     if (!outcome.ok) return this.fail(res, outcome.failure, outcome.detail);
     const base = (this.config.http.publicUrl ?? '').replace(/\/+$/, '');
     res.set({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });

@@ -10,7 +10,9 @@ import {
   LinkSessionGuard,
   type LinkSessionContext,
 } from '../common/auth.guards';
+import { Requester } from '../common/requester';
 import { ZodBodyPipe } from '../common/zod-body.pipe';
+import type { LoginRequester } from '../../../../libs/limits';
 import { HttpStatus } from '@nestjs/common';
 
 /**
@@ -30,6 +32,7 @@ export class ReconnectController {
   @AllowScopedLinkSession(true)
   async replaceCredentials(
     @CurrentLinkSession() session: LinkSessionContext,
+    @Requester() requester: LoginRequester,
     @Param('id') id: string,
     @Body(new ZodBodyPipe(replaceCredentialsSchema)) body: ReplaceCredentialsBody,
   ) {
@@ -37,6 +40,6 @@ export class ReconnectController {
       throw new ApiError(HttpStatus.FORBIDDEN, 'link_scope', 'This link reconnects another mailbox');
     }
     const consume = session.accountId ? this.sessions.consumeKeys(sha256Hex(session.token)) : undefined;
-    return presentAccount(await this.accounts.replaceCredentials(session.userId, id, body, consume));
+    return presentAccount(await this.accounts.replaceCredentials(requester, id, body, consume));
   }
 }
