@@ -42,6 +42,8 @@ export interface OAuthServer {
   authorizeRequests: URLSearchParams[];
   /** Active (live, unrevoked) refresh tokens. */
   activeRefreshTokens(): number;
+  /** Every refresh and access token ever issued (for "never stored or logged in clear" checks). */
+  issuedTokens(): string[];
   /** Revokes every grant of the user, as a person removing the app in their account settings would. */
   revokeAll(): void;
   /** Revokes grants and makes refresh answer with 500 server_error (a provider outage) while true. */
@@ -129,6 +131,7 @@ export async function startOAuthServer(opts: OAuthServerOptions): Promise<OAuthS
     authorizeRequests: [],
     outage: false,
     activeRefreshTokens: () => [...grants.values()].filter((g) => !g.revoked).length,
+    issuedTokens: () => [...refreshIndex.keys(), ...accessTokens.keys()],
     revokeAll: () => {
       for (const g of grants.values()) g.revoked = true;
     },

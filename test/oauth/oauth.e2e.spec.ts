@@ -9,6 +9,7 @@ import { eventually, freePort, startOAuthServer, type OAuthServer } from '../har
 import type { ApiClient } from '../support/api-client';
 import { makeApnsToken, makeFcmToken, makeMessage } from '../support/factories';
 import { createUser, startPipeline, type Pipeline } from '../support/pipeline.fixture';
+import { dumpRedis, keysHolding } from '../support/redis-dump';
 
 const EMAIL = 'carol@example.test';
 const CLIENT = { id: 'mailpush-test-client', secret: randomBytes(24).toString('base64url') };
@@ -289,5 +290,21 @@ describe('OAuth2 sign-in, silent refresh and the reconnect loop', { timeout: 300
       assert.ok(!logs.includes(secret), `a log line contains ${secret.slice(0, 8)}…`);
     }
     assert.ok(!/\b(rt|at|code)_[A-Za-z0-9_-]{20,}/.test(logs), 'a token or code is logged');
+  });
+
+  it('keeps every refresh and access token it was issued out of Redis in clear and out of every log', async () => {
+    const tokens = oauth.issuedTokens();
+    assert.ok(tokens.filter((t) => t.startsWith('rt_')).length >= 3, 'refresh tokens were issued (and rotated)');
+    assert.ok(tokens.filter((t) => t.startsWith('at_')).length >= 3, 'access tokens were issued');
+    // Sealed grants and access tokens are in Redis: the scan must see the accounts to mean anything.
+    const dump = await dumpRedis(raw);
+    assert.ok(keysHolding(dump, [accountId]).length > 0, 'the scan sees the account');
+    assert.deepEqual(keysHolding(dump, tokens), [], 'a token is in Redis in clear');
+    const logs = [...p.roles.values()].map((r) => r.logText()).join('\n');
+    assert.deepEqual(
+      tokens.filter((t) => logs.includes(t)),
+      [],
+      'a token is in a log line',
+    );
   });
 });

@@ -6,7 +6,7 @@ import { ClassifiedFailure } from '../../libs/errors';
 import { createLogger } from '../../libs/logging';
 import { GrantTokenSource, type TokenSet } from '../../libs/oauth';
 import { ResponseBodyError } from 'oauth4webapi';
-import { AccountRepository, OAuthRefreshLockRepository } from '../../libs/store';
+import { AccountRepository, OAuthRefreshLockRepository, RedisKeys } from '../../libs/store';
 import { startRedis, type RedisHandle } from '../harness';
 import { makeAdminToken, makeMasterKey } from '../support/factories';
 
@@ -39,6 +39,8 @@ class RotatingProvider {
   }
 }
 
+const USER_ID = 'usr_00000000000000000000';
+
 describe('OAuth2 grant token source on real Redis', () => {
   let redis: RedisHandle;
   let client: Redis;
@@ -51,6 +53,8 @@ describe('OAuth2 grant token source on real Redis', () => {
     const config = loadConfig({ MAILPUSH_MASTER_KEY: makeMasterKey(), MAILPUSH_ADMIN_TOKEN: makeAdminToken() });
     accounts = new AccountRepository(client, config);
     locks = new OAuthRefreshLockRepository(client);
+    // An account belongs to a user that exists (creates for an erased user are refused).
+    await client.hset(RedisKeys.user(USER_ID), { id: USER_ID, createdAt: new Date().toISOString() });
   });
 
   after(async () => {
@@ -60,7 +64,7 @@ describe('OAuth2 grant token source on real Redis', () => {
 
   async function makeAccount(access: { accessToken: string; expiresAt: number }): Promise<string> {
     const account = await accounts.create(
-      'usr_00000000000000000000',
+      USER_ID,
       {
         email: 'dana@example.test',
         imap: { host: '127.0.0.1', port: 993, tls: true },
@@ -131,7 +135,7 @@ describe('OAuth2 grant token source on real Redis', () => {
   it('does not overwrite a grant replaced by a re-link while a refresh was running', async () => {
     const id = await makeAccount({ accessToken: 'at_old', expiresAt: Date.now() + 1_000 });
     const before = (await accounts.oauthGrant(id))!;
-    await accounts.rearmWithOAuth('usr_00000000000000000000', id, 'dana@example.test', {
+    await accounts.rearmWithOAuth(USER_ID, id, 'dana@example.test', {
       provider: 'gmail',
       refreshToken: 'rt_relinked',
       access: { accessToken: 'at_relinked', expiresAt: Date.now() + 60_000 },

@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { rankedSlotOwner } from '../../apps/worker/src/account-ranking';
 import { configureLogging } from '../../libs/logging';
-import { AccountRepository, CursorRepository, RedisKeys, SLOT_COUNT, slotOf } from '../../libs/store';
+import { AccountRepository, CursorRepository, RedisKeys, SLOT_COUNT, UserRepository, slotOf } from '../../libs/store';
 import { eventually, startFaultProxy, startRedis, type FaultProxy, type RedisHandle } from '../harness';
 import {
   seedAccounts,
@@ -138,8 +138,9 @@ describe('slot ownership', { timeout: 120_000 }, () => {
     const w1 = await start('w1');
     await eventually(() => assert.ok(w1.ownership.ready()));
     const accounts = new AccountRepository(raw, testConfig(redis.url));
+    const { user } = await new UserRepository(raw).create();
     const account = await accounts.create(
-      'usr_test',
+      user.id,
       {
         email: 'a@example.test',
         imap: { host: 'imap.example.test', port: 993, tls: true },
@@ -149,11 +150,11 @@ describe('slot ownership', { timeout: 120_000 }, () => {
       { uidValidity: 1, lastUid: 0 },
     );
     await eventually(() => assert.ok(w1.host.watching.has(account.id)), { timeoutMs: 1_000 });
-    await accounts.setEnabled('usr_test', account.id, false);
+    await accounts.setEnabled(user.id, account.id, false);
     await eventually(() => assert.ok(!w1.host.watching.has(account.id)), { timeoutMs: 1_000 });
-    await accounts.setEnabled('usr_test', account.id, true);
+    await accounts.setEnabled(user.id, account.id, true);
     await eventually(() => assert.ok(w1.host.watching.has(account.id)), { timeoutMs: 1_000 });
-    assert.ok(await accounts.remove('usr_test', account.id));
+    assert.ok(await accounts.remove(user.id, account.id));
     await eventually(() => assert.ok(!w1.host.watching.has(account.id)), { timeoutMs: 1_000 });
   });
 
