@@ -4,7 +4,15 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DeadLetterRepository } from '../../libs/delivery';
 import { ErrorClass } from '../../libs/errors';
-import { JobName, QueueName, dedupJobOptions, deliveryJobId, type DeliveryJob } from '../../libs/queue';
+import {
+  JOB_DEFAULTS,
+  JobName,
+  QueueName,
+  dedupJobOptions,
+  deliveryJobId,
+  type DeliveryJob,
+  type MailEvent,
+} from '../../libs/queue';
 import { sha256Hex } from '../../libs/store';
 import { makeMailEvent } from '../dispatch/dispatch.fixture';
 import { eventually, startFaultProxy, type FaultProxy } from '../harness';
@@ -140,6 +148,38 @@ describe('user lifecycle: key rotation and erasure', { timeout: 120_000 }, () =>
     const left = keysHolding(await dumpRedis(raw), needles);
     assert.deepEqual(left, [], 'nothing of the user is left in Redis');
     assert.equal((await p.admin.delete(`/v1/users/${userId}`)).status, 404);
+
+    // A watcher that was mid-fetch enqueues after erasure: the fan-out skips it, nothing is
+    // delivered, and the job goes with its content and its dedup key.
+    const pushedBefore = p.apns.delivered().length + p.fcm.delivered().length;
+    const late = makeMailEvent(userId, { accountId });
+    const connection = new Redis(p.redis.url, { maxRetriesPerRequest: null });
+    // As the worker's producer adds it (its job defaults remove a finished job).
+    const events = new Queue<MailEvent, unknown, JobName.NewMail>(QueueName.MailEvents, {
+      connection,
+      prefix: 'mailpush',
+      defaultJobOptions: JOB_DEFAULTS[QueueName.MailEvents],
+    });
+    await events.add(JobName.NewMail, late, dedupJobOptions(late.messageKey));
+    await events.close();
+    await connection.quit();
+    await eventually(
+      async () => {
+        assert.equal(
+          await raw.exists(`mailpush:${QueueName.MailEvents}:${late.messageKey}`),
+          0,
+          'the late job is gone',
+        );
+        assert.equal(
+          await raw.exists(`mailpush:${QueueName.MailEvents}:de:${late.messageKey}`),
+          0,
+          'its dedup key too',
+        );
+      },
+      { timeoutMs: 15_000 },
+    );
+    await p.quiescent();
+    assert.equal(p.apns.delivered().length + p.fcm.delivered().length, pushedBefore, 'nothing delivered');
     const kept = await bystander.client.get<{ devices: { id: string }[] }>('/v1/devices');
     assert.deepEqual(
       kept.body.devices.map((d) => d.id),

@@ -16,7 +16,7 @@ import { buildMessage, eventually, startDovecot, startRedis, type DovecotHandle,
 import { makeMessage } from '../support/factories';
 
 const PASSWORD = 'catch-up-pw';
-const USERS = ['replay', 'wide', 'lease'].map((name) => ({ user: `cu-${name}`, password: PASSWORD }));
+const USERS = ['replay', 'wide', 'lease', 'gone'].map((name) => ({ user: `cu-${name}`, password: PASSWORD }));
 
 /**
  * The watcher on its own, against real Redis (cursor, lease) and a real Dovecot: what it publishes
@@ -179,6 +179,20 @@ describe('catch-up above the cursor (watcher in process)', { timeout: 60_000 }, 
       { uidValidity, lastUid: 0 },
       'the cursor belongs to the new owner',
     );
+    await w.watcher.stop();
+  });
+
+  it('leaves no cursor behind for an account deleted while it watched (user erasure)', async () => {
+    const uidValidity = await uidValidityOf('cu-gone');
+    const w = await watch('cu-gone', { uidValidity, lastUid: 0 });
+    await eventually(() => assert.ok(w.statuses.some((s) => s.status === 'idle')));
+    // What the account-deletion script removes; the slot lease stays with this worker (other accounts).
+    await client.del(RedisKeys.account(w.accountId), RedisKeys.cursor(w.accountId));
+    await dovecot.deliver('cu-gone', makeMessage({ subject: 'after the account was deleted' }));
+    await eventually(() => assert.equal(w.ownershipLost(), 1));
+    assert.equal(await client.exists(RedisKeys.cursor(w.accountId)), 0, 'no cursor recreated');
+    assert.equal(await cursors.advance(w.lease, { uidValidity, lastUid: 5 }), 'account_gone');
+    assert.equal(await client.exists(RedisKeys.cursor(w.accountId)), 0);
     await w.watcher.stop();
   });
 
