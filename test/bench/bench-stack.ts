@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../libs/config';
+import { AccountRepository, DeviceRepository, UserRepository } from '../../libs/store';
+import { startApnsFake, type ApnsFake } from '../fakes/apns-fake';
+import { startFcmFake, type FcmFake } from '../fakes/fcm-fake';
+import {
+  eventually,
+  freePort,
+  startDovecot,
+  startRedis,
+  type DovecotHandle,
+  type DovecotUser,
+  type RedisHandle,
+} from '../harness';
+import { makeApnsKey, makeApnsToken } from '../support/factories';
+import { APNS_TOPIC, FCM_PROJECT, roleEnv } from '../support/pipeline.fixture';
+import { RoleProcess, type Role } from '../support/role-process';
+import type { MemorySample } from './process-stats';
+
+/**
+ * Product settings the bench changes, and why: loopback IMAP is private; the bench sends more
+ * than the default 5 messages a minute to one device (10 per device in the push row), which would
+ * otherwise be folded into burst summaries instead of being pushed one by one.
+ */
+export const BENCH_ROLE_ENV = {
+  LOG_LEVEL: 'warn',
+  MAILPUSH_ALLOW_PRIVATE_HOSTS: 'true',
+  MAILPUSH_BURST_BUDGET: '240',
+} as const;
+
+/** Infrastructure shared by the rows: real Redis and Dovecot, the strict push fakes, role settings. */
+export interface BenchStack {
+  redis: RedisHandle;
+  /** Present when some row needs IMAP. */
+  dovecot?: DovecotHandle;
+  logins: DovecotUser[];
+  apns: ApnsFake;
+  fcm: FcmFake;
+  /** Environment of every role this bench starts (product defaults except {@link BENCH_ROLE_ENV}). */
+  env: Record<string, string>;
+  client: Redis;
+  probeDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startStack(o: {
+  mailboxes: number;
+  maxConnections: number;
+  env?: Record<string, string>;
+}): Promise<BenchStack> {
+  const key = makeApnsKey();
+  const logins = Array.from({ length: o.mailboxes }, (_, i) => ({ user: `mbx${i}`, password: `bench-pw-${i}` }));
+  const [redis, dovecot, apns, fcm] = await Promise.all([
+    startRedis(),
+    o.mailboxes > 0 ? startDovecot({ users: logins, maxConnections: o.maxConnections }) : undefined,
+    startApnsFake({ teamId: key.teamId, keyId: key.keyId, publicKeyPem: key.publicKeyPem, topic: APNS_TOPIC }),
+    startFcmFake({ projectId: FCM_PROJECT }),
+  ]);
+  const env = {
+    ...roleEnv({ redisUrl: redis.url, port: await freePort(), apnsKey: key, apnsUrl: apns.url, fcmUrl: fcm.url }),
+    ...BENCH_ROLE_ENV,
+    ...o.env,
+  };
+  const client = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const probeDir = mkdtempSync(join(tmpdir(), 'mailpush-bench-probe-'));
+  return {
+    redis,
+    ...(dovecot ? { dovecot } : {}),
+    logins,
+    apns,
+    fcm,
+    env,
+    client,
+    probeDir,
+    async stop() {
+      await client.quit().catch(() => undefined);
+      await Promise.all([apns.close(), fcm.close(), dovecot?.stop(), redis.stop()]);
+      rmSync(probeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SeededMailbox {
+  accountId: string;
+  userId: string;
+  login: DovecotUser;
+  /** The one iOS device of the mailbox's owner. */
+  apnsToken: string;
+}
+
+/**
+ * Writes users, one iOS device each and their accounts straight into Redis through the product's
+ * repositories, as the API would after checking each login (the API's login check is not what
+ * these rows measure, and it would cost a login per mailbox before the run starts).
+ */
+export async function seedMailboxes(
+  redisUrl: string,
+  env: Record<string, string>,
+  dovecot: DovecotHandle,
+  logins: DovecotUser[],
+): Promise<SeededMailbox[]> {
+  const client = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const config = loadConfig({ ...env, REDIS_URL: redisUrl });
+  const users = new UserRepository(client);
+  const devices = new DeviceRepository(client);
+  const accounts = new AccountRepository(client, config);
+  const seeded: SeededMailbox[] = [];
+  let next = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < logins.length) {
+          const login = logins[next++]!;
+          const { user } = await users.create();
+          const apnsToken = makeApnsToken();
+          await devices.upsert(user.id, {
+            platform: 'ios',
+            token: apnsToken,
+            environment: 'production',
+            privacy: 'full',
+          });
+          // UIDVALIDITY 0 matches no real mailbox: the worker starts at the top without notifying history.
+          const account = await accounts.create(
+            user.id,
+            {
+              email: `${login.user}@example.test`,
+              imap: { host: dovecot.host, port: dovecot.port, tls: true },
+              username: login.user,
+              password: login.password,
+            },
+            { uidValidity: 0, lastUid: 0 },
+          );
+          seeded.push({ accountId: account.id, userId: user.id, login, apnsToken });
+        }
+      }),
+    );
+  } finally {
+    await client.quit();
+  }
+  return seeded;
+}
+
+export async function redisUsedMemory(client: Redis): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1] ?? NaN);
+}
+
+/** How many accounts are in each status (the same figures as the admin overview). */
+export async function accountStatusCounts(
+  stack: BenchStack,
+  redisUrl = stack.redis.url,
+): Promise<Record<string, number>> {
+  const client = redisUrl === stack.redis.url ? stack.client : new Redis(redisUrl, { maxRetriesPerRequest: null });
+  try {
+    const repo = new AccountRepository(client, loadConfig({ ...stack.env, REDIS_URL: redisUrl }));
+    return await repo.statusCounts();
+  } finally {
+    if (client !== stack.client) await client.quit();
+  }
+}
+
+/** A worker or dispatcher started by the bench: ops port for readiness and metrics, memory probe preloaded. */
+export interface BenchRole {
+  proc: RoleProcess;
+  opsPort: number;
+  /** Reads one of the process's Prometheus metrics (sum over the series matching `labels`). */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** Full GC, then the process's memory (through the bench's preload). */
+  memory(): Promise<MemorySample>;
+}
+
+const PRELOAD = resolve(__dirname, 'memory-probe.preload.js');
+
+export async function startRole(
+  stack: BenchStack,
+  role: Role,
+  extra: Record<string, string> = {},
+  nodeOptions: string[] = [],
+): Promise<BenchRole> {
+  const opsPort = await freePort();
+  const proc = RoleProcess.start(role, {
+    ...stack.env,
+    MAILPUSH_OPS_PORT: String(opsPort),
+    MAILPUSH_BENCH_PROBE_DIR: stack.probeDir,
+    NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', '--expose-gc', `--require=${PRELOAD}`, ...nodeOptions]
+      .join(' ')
+      .trim(),
+    ...extra,
+  });
+  const ops = `http://127.0.0.1:${opsPort}`;
+  await eventually(
+    async () => {
+      assert.ok(proc.running, `${role} exited: ${proc.logText().slice(-2000)}`);
+      assert.equal((await fetch(`${ops}/readyz`)).status, 200);
+    },
+    { timeoutMs: 30_000, intervalMs: 100, message: `${role} never became ready` },
+  );
+  let lastSeq = 0;
+  return {
+    proc,
+    opsPort,
+    async metric(name, labels = {}) {
+      const text = await (await fetch(`${ops}/metrics`)).text();
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+        if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+          sum += Number(line.split(' ').pop());
+      }
+      return sum;
+    },
+    async memory() {
+      const pid = proc.pid;
+      assert.ok(pid !== undefined && proc.running, `${role} is not running`);
+      const file = join(stack.probeDir, `${pid}.json`);
+      process.kill(pid, 'SIGUSR2');
+      const sample = await eventually(
+        () => {
+          assert.ok(existsSync(file), 'no memory sample yet');
+          const s = JSON.parse(readFileSync(file, 'utf8')) as MemorySample & { seq: number };
+          assert.ok(s.seq > lastSeq, 'no new memory sample yet');
+          return s;
+        },
+        { timeoutMs: 30_000, intervalMs: 50 },
+      );
+      lastSeq = sample.seq;
+      const { seq: _seq, ...memory } = sample;
+      return memory;
+    },
+  };
+}
+
+/** Timers, buffers and lazily built objects settle after the last connection comes up: measure after this. */
+export const SETTLE_MS = 3_000;
+
+export async function settle(ms = SETTLE_MS): Promise<void> {
+  await delay(ms);
+}

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { eventually } from '../harness';
+import { startRole, type BenchStack, type SeededMailbox } from './bench-stack';
+import { distribution, type Figure, type RowResult } from './bench-report';
+import { IdleHolder } from './floors/idle-holder.client';
+
+export interface LatencyOptions {
+  /** Messages per second, spread evenly. */
+  rate: number;
+  seconds: number;
+  /** Mailboxes with an observer connection; messages go to random ones among them. */
+  observed: number;
+}
+
+/** Every subject carries this marker and a sequence number: the push is matched by its alert body. */
+const MARKER = 'mpbench';
+const SETTLE_TIMEOUT_MS = 30_000;
+
+interface Sent {
+  seq: number;
+  user: string;
+  subject: string;
+  deliveredAt: number;
+  /** INBOX's message count once this message is in: the EXISTS that announces it. */
+  count: number;
+}
+
+const log = (line: string) => process.stdout.write(`  ${line}\n`);
+
+/**
+ * With every seeded mailbox watched by the worker: messages are stored into random observed
+ * mailboxes (a file renamed into the Maildir's new/, as an MTA does), at a steady rate. Per
+ * message: delivery → the `* n EXISTS` an observer IDLE on the same INBOX receives, and delivery
+ * → the push request at the APNs fake (matched by the unique subject in the alert body).
+ */
+export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: LatencyOptions): Promise<RowResult> {
+  const dovecot = stack.dovecot;
+  assert.ok(dovecot);
+  const targets = [...seeded].sort(() => Math.random() - 0.5).slice(0, Math.min(o.observed, seeded.length));
+  const pushedAt = new Map<string, number>();
+  stack.apns.onRequest((r) => {
+    const body = (r.payload as { aps?: { alert?: { body?: unknown } } } | undefined)?.aps?.alert?.body;
+    if (r.status === 200 && typeof body === 'string' && body.startsWith(MARKER)) pushedAt.set(body, r.receivedAt);
+  });
+  const seen = new Map<string, { count: number; at: number }[]>();
+  const dispatcher = await startRole(stack, 'dispatcher');
+  const observer = IdleHolder.start();
+  try {
+    observer.onExists((user, count, at) => {
+      const list = seen.get(user) ?? [];
+      list.push({ count, at });
+      seen.set(user, list);
+    });
+    const opened = await observer.open(
+      'observe',
+      dovecot.host,
+      dovecot.port,
+      targets.map((t) => t.login),
+    );
+    assert.equal(opened.failed, 0, `observers: ${opened.failed} failed (${opened.firstError})`);
+    const counts = new Map(targets.map((t) => [t.login.user, opened.exists[t.login.user] ?? 0]));
+    const sent: Sent[] = [];
+    let seq = 0;
+    const deliver = (target: SeededMailbox): Sent => {
+      const subject = `${MARKER} ${++seq} ${randomBytes(4).toString('hex')}`;
+      const { deliveredAt } = dovecot.deliverToMaildir(target.login.user, {
+        from: 'Bench Sender <sender@example.com>',
+        subject,
+      });
+      const count = (counts.get(target.login.user) ?? 0) + 1;
+      counts.set(target.login.user, count);
+      return { seq, user: target.login.user, subject, deliveredAt, count };
+    };
+
+    // Warm-up: the dispatcher's APNs connection and provider token, and every code path once.
+    const warm = deliver(targets[0]!);
+    await eventually(() => assert.ok(pushedAt.has(warm.subject), 'warm-up message not pushed'), {
+      timeoutMs: SETTLE_TIMEOUT_MS,
+    });
+
+    const total = Math.max(1, Math.round(o.rate * o.seconds));
+    log(
+      `latency: ${total} messages at ${o.rate}/s into ${targets.length} observed of ${seeded.length} watched mailboxes`,
+    );
+    const startAt = Date.now() + 100;
+    for (let i = 0; i < total; i++) {
+      const wait = startAt + (i * 1000) / o.rate - Date.now();
+      if (wait > 0) await delay(wait);
+      sent.push(deliver(targets[Math.floor(Math.random() * targets.length)]!));
+      if ((i + 1) % (o.rate * 10) === 0) log(`latency: ${i + 1}/${total} delivered, ${pushedAt.size - 1} pushed`);
+    }
+    const existsAt = (s: Sent) => seen.get(s.user)?.find((x) => x.count >= s.count)?.at;
+    await eventually(
+      () => {
+        const missing = sent.filter((s) => !pushedAt.has(s.subject) || existsAt(s) === undefined).length;
+        assert.equal(missing, 0, `${missing} messages not yet both announced and pushed`);
+      },
+      { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 100 },
+    ).catch(() => undefined);
+
+    const complete = sent.filter((s) => pushedAt.has(s.subject) && existsAt(s) !== undefined);
+    const toExists = complete.map((s) => existsAt(s)! - s.deliveredAt);
+    const toPush = complete.map((s) => pushedAt.get(s.subject)! - s.deliveredAt);
+    const gap = complete.map((s) => pushedAt.get(s.subject)! - existsAt(s)!);
+    const d = { exists: distribution(toExists), push: distribution(toPush), gap: distribution(gap) };
+    const notPushed = sent.filter((s) => !pushedAt.has(s.subject)).length;
+    const notAnnounced = sent.filter((s) => existsAt(s) === undefined).length;
+    log(
+      `latency: push − EXISTS p50 ${d.gap.p50} ms, p99 ${d.gap.p99} ms, max ${d.gap.max} ms; ` +
+        `${notPushed} not pushed, ${notAnnounced} not announced to the observer`,
+    );
+    const figures: Figure[] = [];
+    for (const p of ['p50', 'p95', 'p99', 'max'] as const) {
+      figures.push({
+        measure: `delivery → push ${p} (floor: → server EXISTS)`,
+        unit: 'ms',
+        mailpush: d.push[p],
+        floor: d.exists[p],
+        floorName: 'Dovecot EXISTS at a bare IDLE observer',
+        ratio: d.push[p] / d.exists[p],
+      });
+    }
+    for (const p of ['p50', 'p95', 'p99', 'max'] as const) {
+      figures.push({ measure: `push − server EXISTS ${p}`, unit: 'ms', mailpush: d.gap[p] });
+    }
+    return {
+      row: 'latency',
+      title: `Latency with ${seeded.length} mailboxes watched, ${o.rate} messages/s`,
+      figures,
+      details: {
+        watched: seeded.length,
+        observed: targets.length,
+        rate: o.rate,
+        messages: sent.length,
+        notPushed,
+        notAnnounced,
+        deliveryToExistsMs: d.exists,
+        deliveryToPushMs: d.push,
+        pushMinusExistsMs: d.gap,
+      },
+    };
+  } finally {
+    await observer.close();
+    await dispatcher.proc.stop();
+  }
+}
