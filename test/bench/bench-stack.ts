@@ -45,12 +45,15 @@ export interface BenchStack {
   env: Record<string, string>;
   client: Redis;
   probeDir: string;
+  /** Pause before a memory sample (see {@link SETTLE_MS}). */
+  settleMs: number;
   stop(): Promise<void>;
 }
 
 export async function startStack(o: {
   mailboxes: number;
   maxConnections: number;
+  settleMs?: number;
   env?: Record<string, string>;
 }): Promise<BenchStack> {
   const key = makeApnsKey();
@@ -77,6 +80,7 @@ export async function startStack(o: {
     env,
     client,
     probeDir,
+    settleMs: o.settleMs ?? SETTLE_MS,
     async stop() {
       await client.quit().catch(() => undefined);
       await Promise.all([apns.close(), fcm.close(), dovecot?.stop(), redis.stop()]);

@@ -10,6 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { say } from './bench-progress';
 import { redisUsedMemory, seedMailboxes, startStack } from './bench-stack';
 import {
   formatTable,
@@ -42,6 +43,7 @@ export interface BenchOptions {
   connectRate?: number;
   leaseTtlMs?: number;
   profileDir?: string;
+  settleMs: number;
   out: string;
 }
 
@@ -57,6 +59,7 @@ const USAGE = `usage: npm run bench -- [options]
   --failover-mailboxes F mailboxes shared by the two workers of the failover (default 400)
   --connect-rate R       connects/s per worker and host (default: the product's, 10 per host)
   --lease-ttl-ms T       lease TTL (default: the product's, 30000)
+  --settle-ms MS         pause before each memory sample (default 3000)
   --profile              CPU profiles (--cpu-prof) of worker and dispatcher, heap snapshots of the worker
   --out FILE             JSON report (default .bench/report-<date>.json)`;
 
@@ -77,6 +80,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'failover-mailboxes': { type: 'string' },
       'connect-rate': { type: 'string' },
       'lease-ttl-ms': { type: 'string' },
+      'settle-ms': { type: 'string' },
       profile: { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean' },
@@ -117,18 +121,17 @@ export function parseOptions(argv: string[]): BenchOptions {
       ? { leaseTtlMs: int('lease-ttl-ms', values['lease-ttl-ms'], 30_000) }
       : {}),
     ...(values.profile ? { profileDir: resolve(ROOT, `.bench/profiles-${stamp}`) } : {}),
+    settleMs: int('settle-ms', values['settle-ms'], 3000, 0),
     out: resolve(ROOT, values.out ?? `.bench/report-${stamp}.json`),
   };
 }
-
-const say = (line: string) => process.stdout.write(`${line}\n`);
 
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const startedAt = new Date();
   const machine = readMachine();
   const wants = (r: RowName) => o.only.includes(r);
   const needWorker = wants('density') || wants('latency') || wants('coldstart');
-  const mailboxes = needWorker ? o.mailboxes : wants('coldstart') ? o.failoverMailboxes : 0;
+  const mailboxes = needWorker ? Math.max(o.mailboxes, wants('coldstart') ? o.failoverMailboxes : 0) : 0;
   const env: Record<string, string> = {
     ...(o.connectRate !== undefined
       ? {
@@ -149,8 +152,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   );
   say(`starting Redis${mailboxes > 0 ? `, Dovecot (${mailboxes} users)` : ''} and the push fakes…`);
   const stack = await startStack({
-    mailboxes: Math.max(mailboxes, wants('coldstart') ? o.failoverMailboxes : 0),
+    mailboxes,
     maxConnections: Math.max(o.mailboxes, o.failoverMailboxes) + o.observed,
+    settleMs: o.settleMs,
     env,
   });
   const rows: RowResult[] = [];
@@ -178,7 +182,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       if (wants('density')) {
         await attempt('density', async () => {
           say('  floors first: the same N connections held by bare imapflow, then by raw TLS sockets');
-          floors = await measureFloors(dovecot, logins);
+          floors = await measureFloors(dovecot, logins, o.settleMs);
           empty = await emptyWorkerMemory(stack);
         });
       }
@@ -195,7 +199,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           const f = floors;
           const e = empty;
           await attempt('density', async () => {
-            const loaded = await workerDensity(worker);
+            const loaded = await workerDensity(worker, o.settleMs);
             rows.push(densityRow(logins.length, f, e, loaded, redisPerMailbox));
           });
         }

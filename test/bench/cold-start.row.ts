@@ -3,14 +3,13 @@ import { eventually, startRedis } from '../harness';
 import { accountStatusCounts, seedMailboxes, startRole, type BenchRole, type BenchStack } from './bench-stack';
 import type { RowResult } from './bench-report';
 import { cpuMs } from './process-stats';
+import { log } from './bench-progress';
 
 /** The product's pacing defaults (MAILPUSH_CONNECT_RATE_PER_WORKER / _PER_HOST) and lease TTL. */
 const DEFAULT_RATE_PER_WORKER = 50;
 const DEFAULT_RATE_PER_HOST = 10;
 const DEFAULT_LEASE_TTL_MS = 30_000;
 const PROGRESS_EVERY_MS = 10_000;
-
-const log = (line: string) => process.stdout.write(`  ${line}\n`);
 
 /** Connects per second one worker makes to one host: all bench mailboxes are on one Dovecot. */
 export function pacedRate(env: Record<string, string>): number {

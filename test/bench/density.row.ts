@@ -5,6 +5,7 @@ import type { Figure, RowResult } from './bench-report';
 import { IdleHolder } from './floors/idle-holder.client';
 import type { HolderMode } from './floors/idle-holder.protocol';
 import type { MemorySample } from './process-stats';
+import { log } from './bench-progress';
 
 /** Per mailbox: the delta over the same process with no connection, after a full GC. */
 export interface PerMailbox {
@@ -32,19 +33,21 @@ export interface FloorDensity {
   openMs: number;
 }
 
-const log = (line: string) => process.stdout.write(`  ${line}\n`);
-
 /** Holds the N mailboxes with a bare imapflow script, then with raw TLS sockets, one after the other. */
-export async function measureFloors(dovecot: DovecotHandle, logins: DovecotUser[]): Promise<FloorDensity[]> {
+export async function measureFloors(
+  dovecot: DovecotHandle,
+  logins: DovecotUser[],
+  settleMs: number,
+): Promise<FloorDensity[]> {
   const out: FloorDensity[] = [];
   for (const mode of ['imapflow', 'raw'] as const) {
     const holder = IdleHolder.start((opened, total) => log(`${mode}: ${opened}/${total} connections idle`));
     try {
-      await settle();
+      await settle(settleMs);
       const before = await holder.measure();
       const opened = await holder.open(mode, dovecot.host, dovecot.port, logins);
       assert.equal(opened.failed, 0, `${mode} floor: ${opened.failed} connections failed (${opened.firstError})`);
-      await settle();
+      await settle(settleMs);
       const after = await holder.measure();
       const per = perMailbox(before, after, logins.length);
       log(
@@ -62,15 +65,15 @@ export async function measureFloors(dovecot: DovecotHandle, logins: DovecotUser[
 export async function emptyWorkerMemory(stack: BenchStack): Promise<MemorySample> {
   const worker = await startRole(stack, 'worker');
   try {
-    await settle();
+    await settle(stack.settleMs);
     return await worker.memory();
   } finally {
     await worker.proc.stop();
   }
 }
 
-export async function workerDensity(worker: BenchRole): Promise<MemorySample> {
-  await settle();
+export async function workerDensity(worker: BenchRole, settleMs: number): Promise<MemorySample> {
+  await settle(settleMs);
   return worker.memory();
 }
 

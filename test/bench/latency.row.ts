@@ -5,6 +5,7 @@ import { eventually } from '../harness';
 import { startRole, type BenchStack, type SeededMailbox } from './bench-stack';
 import { distribution, type Figure, type RowResult } from './bench-report';
 import { IdleHolder } from './floors/idle-holder.client';
+import { log } from './bench-progress';
 
 export interface LatencyOptions {
   /** Messages per second, spread evenly. */
@@ -26,8 +27,6 @@ interface Sent {
   /** INBOX's message count once this message is in: the EXISTS that announces it. */
   count: number;
 }
-
-const log = (line: string) => process.stdout.write(`  ${line}\n`);
 
 /**
  * With every seeded mailbox watched by the worker: messages are stored into random observed

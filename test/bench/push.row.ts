@@ -11,6 +11,7 @@ import { startRole, type BenchStack } from './bench-stack';
 import type { Figure, RowResult } from './bench-report';
 import type { FloorCommand, FloorKind, FloorReport, ReplayRequest } from './floors/push-floor.protocol';
 import { cpuMs } from './process-stats';
+import { log } from './bench-progress';
 
 export interface PushOptions {
   users: number;
@@ -49,8 +50,6 @@ export interface PushSide {
   cpuMs: number;
   cpuMsPerNotification: number;
 }
-
-const log = (line: string) => process.stdout.write(`  ${line}\n`);
 
 function side(n: number, ms: number, cpu: number): PushSide {
   return { notifications: n, ms, perSecond: (n * 1000) / ms, cpuMs: cpu, cpuMsPerNotification: cpu / n };
