@@ -20,7 +20,7 @@ import {
 import { makeApnsKey, makeApnsToken } from '../support/factories';
 import { APNS_TOPIC, FCM_PROJECT, roleEnv } from '../support/pipeline.fixture';
 import { RoleProcess, type Role } from '../support/role-process';
-import type { MemorySample } from './process-stats';
+import type { MemorySample, ProbeSample, RedisCommandCounts } from './process-stats';
 
 /**
  * Product settings the bench changes, and why: loopback IMAP is private; the bench sends more
@@ -175,9 +175,11 @@ export interface BenchRole {
   metric(name: string, labels?: Record<string, string>): Promise<number>;
   /** Full GC, then the process's memory (through the bench's preload). */
   memory(): Promise<MemorySample>;
+  /** Redis commands the process has sent so far (also runs a full GC). */
+  redisCommands(): Promise<RedisCommandCounts>;
 }
 
-const PRELOAD = resolve(__dirname, 'memory-probe.preload.js');
+const PRELOAD = resolve(__dirname, 'role-probe.preload.js');
 
 export async function startRole(
   stack: BenchStack,
@@ -204,6 +206,23 @@ export async function startRole(
     { timeoutMs: 30_000, intervalMs: 100, message: `${role} never became ready` },
   );
   let lastSeq = 0;
+  const probe = async (): Promise<ProbeSample> => {
+    const pid = proc.pid;
+    assert.ok(pid !== undefined && proc.running, `${role} is not running`);
+    const file = join(stack.probeDir, `${pid}.json`);
+    process.kill(pid, 'SIGUSR2');
+    const sample = await eventually(
+      () => {
+        assert.ok(existsSync(file), 'no probe sample yet');
+        const s = JSON.parse(readFileSync(file, 'utf8')) as ProbeSample;
+        assert.ok(s.seq > lastSeq, 'no new probe sample yet');
+        return s;
+      },
+      { timeoutMs: 60_000, intervalMs: 50 },
+    );
+    lastSeq = sample.seq;
+    return sample;
+  };
   return {
     proc,
     opsPort,
@@ -218,22 +237,11 @@ export async function startRole(
       return sum;
     },
     async memory() {
-      const pid = proc.pid;
-      assert.ok(pid !== undefined && proc.running, `${role} is not running`);
-      const file = join(stack.probeDir, `${pid}.json`);
-      process.kill(pid, 'SIGUSR2');
-      const sample = await eventually(
-        () => {
-          assert.ok(existsSync(file), 'no memory sample yet');
-          const s = JSON.parse(readFileSync(file, 'utf8')) as MemorySample & { seq: number };
-          assert.ok(s.seq > lastSeq, 'no new memory sample yet');
-          return s;
-        },
-        { timeoutMs: 30_000, intervalMs: 50 },
-      );
-      lastSeq = sample.seq;
-      const { seq: _seq, ...memory } = sample;
+      const { seq: _seq, redis: _redis, ...memory } = await probe();
       return memory;
+    },
+    async redisCommands() {
+      return (await probe()).redis;
     },
   };
 }
@@ -243,4 +251,48 @@ export const SETTLE_MS = 3_000;
 
 export async function settle(ms = SETTLE_MS): Promise<void> {
   await delay(ms);
+}
+
+/** What Redis did between two points: commands received over the network, scripts run, its own CPU. */
+export interface RedisWork {
+  commands: number;
+  /** EVALSHA/EVAL/FCALL calls (BullMQ's job moves and the product's scripts), counted in `commands` too. */
+  scripts: number;
+  cpuMs: number;
+  /** The most called commands, scripts' inner calls included (INFO commandstats). */
+  top: Record<string, number>;
+}
+
+export interface RedisSnapshot {
+  commands: number;
+  cpuMs: number;
+  calls: Map<string, number>;
+}
+
+export async function redisSnapshot(client: Redis): Promise<RedisSnapshot> {
+  const [stats, cpu, commandstats] = [
+    await client.info('stats'),
+    await client.info('cpu'),
+    await client.info('commandstats'),
+  ];
+  const num = (text: string, field: string) => Number(new RegExp(`${field}:([\\d.]+)`).exec(text)?.[1] ?? NaN);
+  const calls = new Map<string, number>();
+  for (const m of commandstats.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) calls.set(m[1]!, Number(m[2]));
+  return {
+    commands: num(stats, 'total_commands_processed'),
+    cpuMs: (num(cpu, 'used_cpu_user') + num(cpu, 'used_cpu_sys')) * 1000,
+    calls,
+  };
+}
+
+export function redisWork(before: RedisSnapshot, after: RedisSnapshot): RedisWork {
+  const delta = [...after.calls].map(([k, v]) => [k, v - (before.calls.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
+  const scripts = delta.filter(([k]) => /^(evalsha|eval|fcall)/.test(k)).reduce((n, [, v]) => n + v, 0);
+  return {
+    // INFO itself is not part of the work measured.
+    commands: after.commands - before.commands - 3,
+    scripts,
+    cpuMs: after.cpuMs - before.cpuMs,
+    top: Object.fromEntries(delta.sort((a, b) => b[1] - a[1]).slice(0, 12)),
+  };
 }

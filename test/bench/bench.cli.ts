@@ -205,7 +205,15 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         }
         if (worker && wants('latency')) {
           await attempt('latency', async () => {
-            rows.push(await latencyRow(stack, seeded, { rate: o.rate, seconds: o.seconds, observed: o.observed }));
+            rows.push(
+              await latencyRow(stack, seeded, {
+                rate: o.rate,
+                seconds: o.seconds,
+                observed: o.observed,
+                workerPid: worker.proc.pid,
+                nodeOptions: profile('latency-dispatcher'),
+              }),
+            );
           });
         }
       } finally {

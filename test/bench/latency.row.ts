@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { eventually } from '../harness';
-import { startRole, type BenchStack, type SeededMailbox } from './bench-stack';
+import { redisSnapshot, redisWork, startRole, type BenchStack, type SeededMailbox } from './bench-stack';
+import { cpuMs } from './process-stats';
 import { distribution, type Figure, type RowResult } from './bench-report';
 import { IdleHolder } from './floors/idle-holder.client';
 import { log } from './bench-progress';
@@ -13,6 +14,10 @@ export interface LatencyOptions {
   seconds: number;
   /** Mailboxes with an observer connection; messages go to random ones among them. */
   observed: number;
+  /** Extra NODE_OPTIONS for the dispatcher (profiling). */
+  nodeOptions?: string[];
+  /** The worker watching the mailboxes (for its CPU). */
+  workerPid: number | undefined;
 }
 
 /** Every subject carries this marker and a sequence number: the push is matched by its alert body. */
@@ -44,7 +49,7 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
     if (r.status === 200 && typeof body === 'string' && body.startsWith(MARKER)) pushedAt.set(body, r.receivedAt);
   });
   const seen = new Map<string, { count: number; at: number }[]>();
-  const dispatcher = await startRole(stack, 'dispatcher');
+  const dispatcher = await startRole(stack, 'dispatcher', {}, o.nodeOptions);
   const observer = IdleHolder.start();
   try {
     observer.onExists((user, count, at) => {
@@ -83,6 +88,8 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
     log(
       `latency: ${total} messages at ${o.rate}/s into ${targets.length} observed of ${seeded.length} watched mailboxes`,
     );
+    const redis0 = await redisSnapshot(stack.client);
+    const cpu0 = { worker: cpuMs(o.workerPid), dispatcher: cpuMs(dispatcher.proc.pid) };
     const startAt = Date.now() + 100;
     for (let i = 0; i < total; i++) {
       const wait = startAt + (i * 1000) / o.rate - Date.now();
@@ -98,6 +105,12 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
       },
       { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 100 },
     ).catch(() => undefined);
+    const runMs = Date.now() - startAt;
+    const redis = redisWork(redis0, await redisSnapshot(stack.client));
+    const cpu = {
+      workerMsPerMessage: (cpuMs(o.workerPid) - cpu0.worker) / sent.length,
+      dispatcherMsPerMessage: (cpuMs(dispatcher.proc.pid) - cpu0.dispatcher) / sent.length,
+    };
 
     const complete = sent.filter((s) => pushedAt.has(s.subject) && existsAt(s) !== undefined);
     const toExists = complete.map((s) => existsAt(s)! - s.deliveredAt);
@@ -138,6 +151,14 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
         deliveryToExistsMs: d.exists,
         deliveryToPushMs: d.push,
         pushMinusExistsMs: d.gap,
+        // Everything in the window: the worker's lease renewals and rescans of all watched accounts too.
+        cpuPerMessage: cpu,
+        redis: {
+          commandsPerSecond: (redis.commands * 1000) / runMs,
+          commandsPerMessage: redis.commands / sent.length,
+          cpuMsPerMessage: redis.cpuMs / sent.length,
+          total: redis,
+        },
       },
     };
   } finally {

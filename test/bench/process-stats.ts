@@ -32,3 +32,20 @@ export interface MemorySample {
   external: number;
   arrayBuffers: number;
 }
+
+/** Redis commands a process has sent (counted by the bench's preload in ioredis). */
+export interface RedisCommandCounts {
+  commands: number;
+  /** Sent on their own: one round trip each. */
+  standalone: number;
+  /** Sent inside a pipeline or MULTI (many per round trip). */
+  pipelined: number;
+  /** Pipelines and MULTIs: standalone + pipelines is the number of round trips. */
+  pipelines: number;
+  byName: Record<string, number>;
+}
+
+export interface ProbeSample extends MemorySample {
+  seq: number;
+  redis: RedisCommandCounts;
+}

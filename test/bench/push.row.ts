@@ -7,7 +7,8 @@ import { DeviceRepository, UserRepository, type Device } from '../../libs/store'
 import { makeMailEvent } from '../dispatch/dispatch.fixture';
 import { eventually } from '../harness';
 import { makeApnsToken, makeFcmToken } from '../support/factories';
-import { startRole, type BenchStack } from './bench-stack';
+import { waitForQueuesDrained } from '../support/queue-drain';
+import { redisSnapshot, redisWork, startRole, type BenchStack, type RedisWork } from './bench-stack';
 import type { Figure, RowResult } from './bench-report';
 import type { FloorCommand, FloorKind, FloorReport, ReplayRequest } from './floors/push-floor.protocol';
 import { cpuMs } from './process-stats';
@@ -44,15 +45,37 @@ class Tally {
 }
 
 export interface PushSide {
+  /** CLOCK_MONOTONIC µs at the start and end (the clock of a --cpu-prof profile's timestamps). */
+  windowUs: [number, number];
   notifications: number;
   ms: number;
   perSecond: number;
   cpuMs: number;
   cpuMsPerNotification: number;
+  /** Redis work per notification (the dispatcher's side only). */
+  redis?: {
+    /** Sent by the dispatcher (a script call is one). */
+    commandsPerNotification: number;
+    roundTripsPerNotification: number;
+    /** Commands Redis executed, scripts' inner calls included. */
+    executedPerNotification: number;
+    cpuMsPerNotification: number;
+    sent: Record<string, number>;
+    executed: RedisWork;
+  };
 }
 
-function side(n: number, ms: number, cpu: number): PushSide {
-  return { notifications: n, ms, perSecond: (n * 1000) / ms, cpuMs: cpu, cpuMsPerNotification: cpu / n };
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+function side(n: number, ms: number, cpu: number, startUs: number): PushSide {
+  return {
+    windowUs: [startUs, monotonicUs()],
+    notifications: n,
+    ms,
+    perSecond: (n * 1000) / ms,
+    cpuMs: cpu,
+    cpuMsPerNotification: cpu / n,
+  };
 }
 
 /**
@@ -122,13 +145,33 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
     const expected = groups.reduce((n, g) => n + g.length, 0) * o.messagesPerUser;
     const t = new Tally(new Set(groups.flat().map((d) => d.token)));
     tally = t;
+    const redis0 = await redisSnapshot(stack.client);
+    const sent0 = await dispatcher.redisCommands();
     const cpu0 = cpuMs(pid);
+    const startUs = monotonicUs();
     const started = Date.now();
     await queue.addBulk(events.map((data) => ({ name: JobName.NewMail, data, opts: { jobId: data.messageKey } })));
     await eventually(() => assert.equal(t.records.length, expected), { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 20 });
     const cpu = cpuMs(pid) - cpu0;
     tally = undefined;
-    return { side: side(expected, t.lastAt - started, cpu), records: t.records };
+    const s = side(expected, t.lastAt - started, cpu, startUs);
+    // Wait for the last jobs to be marked completed: their Redis work belongs to these notifications.
+    await waitForQueuesDrained(stack.client, PHASE_TIMEOUT_MS, stack.env.MAILPUSH_QUEUE_PREFIX ?? 'mailpush');
+    const work = redisWork(redis0, await redisSnapshot(stack.client));
+    const sent1 = await dispatcher.redisCommands();
+    const byName = Object.entries(sent1.byName)
+      .map(([k, v]) => [k, (v - (sent0.byName[k] ?? 0)) / expected] as const)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1]);
+    s.redis = {
+      commandsPerNotification: (sent1.commands - sent0.commands) / expected,
+      roundTripsPerNotification: (sent1.standalone - sent0.standalone + sent1.pipelines - sent0.pipelines) / expected,
+      executedPerNotification: work.commands / expected,
+      cpuMsPerNotification: work.cpuMs / expected,
+      sent: Object.fromEntries(byName),
+      executed: work,
+    };
+    return { side: s, records: t.records };
   };
 
   const floor = async (kind: FloorKind, warmup: Recorded, records: Recorded[]): Promise<PushSide> => {
@@ -158,6 +201,7 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
       const t = new Tally(new Set(records.map((r) => r.token)));
       tally = t;
       const cpu0 = cpuMs(child.pid);
+      const startUs = monotonicUs();
       const started = Date.now();
       const done = next('done');
       child.send({ type: 'go' } satisfies FloorCommand);
@@ -166,7 +210,7 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
       await eventually(() => assert.equal(t.records.length, records.length), { timeoutMs: PHASE_TIMEOUT_MS });
       const cpu = cpuMs(child.pid) - cpu0;
       tally = undefined;
-      return side(records.length, t.lastAt - started, cpu);
+      return side(records.length, t.lastAt - started, cpu, startUs);
     } finally {
       child.kill();
       await exited;
@@ -185,10 +229,7 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
     const warmFcm = warm.records.find((r) => !r.path.startsWith('/3/device/'));
     assert.ok(warmApns && warmFcm);
 
-    const results: Record<FloorKind, { dispatcher: PushSide; floor: PushSide }> = {} as Record<
-      FloorKind,
-      { dispatcher: PushSide; floor: PushSide }
-    >;
+    const results = new Map<FloorKind, { dispatcher: PushSide; floor: PushSide }>();
     for (const [kind, groups, warmup] of [
       ['apns', ios, warmApns],
       ['fcm', android, warmFcm],
@@ -196,16 +237,18 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
       log(`push: ${k} ${kind.toUpperCase()} notifications through the dispatcher…`);
       const through = await throughDispatcher(groups);
       log(
-        `push: dispatcher ${through.side.perSecond.toFixed(0)}/s, ${through.side.cpuMsPerNotification.toFixed(3)} ms CPU each; floor…`,
+        `push: dispatcher ${through.side.perSecond.toFixed(0)}/s, ${through.side.cpuMsPerNotification.toFixed(3)} ms CPU each ` +
+          `(Redis: ${through.side.redis?.roundTripsPerNotification.toFixed(1)} round trips, ${through.side.redis?.cpuMsPerNotification.toFixed(3)} ms CPU each); floor…`,
       );
       const f = await floor(kind, warmup, through.records);
       log(`push: floor ${f.perSecond.toFixed(0)}/s, ${f.cpuMsPerNotification.toFixed(3)} ms CPU each`);
-      results[kind] = { dispatcher: through.side, floor: f };
+      results.set(kind, { dispatcher: through.side, floor: f });
     }
 
     const figures: Figure[] = [];
     for (const kind of ['apns', 'fcm'] as const) {
-      const r = results[kind];
+      const r = results.get(kind);
+      assert.ok(r);
       const floorName = kind === 'apns' ? 'node:http2 client, same requests' : 'node:https client, same requests';
       figures.push(
         {
@@ -237,8 +280,8 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
         messagesPerUser: o.messagesPerUser,
         concurrency: o.concurrency,
         defaultConcurrency: DEFAULT_DISPATCH_CONCURRENCY,
-        apns: results.apns,
-        fcm: results.fcm,
+        apns: results.get('apns'),
+        fcm: results.get('fcm'),
       },
     };
   } finally {
