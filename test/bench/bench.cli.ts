@@ -182,7 +182,12 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       if (wants('density')) {
         await attempt('density', async () => {
           say('  floors first: the same N connections held by bare imapflow, then by raw TLS sockets');
-          floors = await measureFloors(dovecot, logins, o.settleMs);
+          floors = await measureFloors(
+            dovecot,
+            logins,
+            o.settleMs,
+            o.profileDir ? { MAILPUSH_BENCH_SNAPSHOT_DIR: o.profileDir } : {},
+          );
           empty = await emptyWorkerMemory(stack);
         });
       }

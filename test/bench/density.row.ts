@@ -11,6 +11,11 @@ import { log } from './bench-progress';
 export interface PerMailbox {
   rssKb: number;
   heapKb: number;
+  /**
+   * Heap V8 reserved (heapTotal), live or not: after a connect storm V8 keeps tens of KB per
+   * connection of emptied heap for a while, a large and noisy part of RSS.
+   */
+  heapReservedKb: number;
   /** Off-heap memory Node accounts for (TLS and socket buffers, ArrayBuffers). */
   externalKb: number;
 }
@@ -20,6 +25,7 @@ export function perMailbox(before: MemorySample, after: MemorySample, n: number)
   return {
     rssKb: kb(after.rss - before.rss),
     heapKb: kb(after.heapUsed - before.heapUsed),
+    heapReservedKb: kb(after.heapTotal - before.heapTotal),
     externalKb: kb(after.external - before.external),
   };
 }
@@ -38,10 +44,11 @@ export async function measureFloors(
   dovecot: DovecotHandle,
   logins: DovecotUser[],
   settleMs: number,
+  env: Record<string, string> = {},
 ): Promise<FloorDensity[]> {
   const out: FloorDensity[] = [];
   for (const mode of ['imapflow', 'raw'] as const) {
-    const holder = IdleHolder.start((opened, total) => log(`${mode}: ${opened}/${total} connections idle`));
+    const holder = IdleHolder.start((opened, total) => log(`${mode}: ${opened}/${total} connections idle`), env);
     try {
       await settle(settleMs);
       const before = await holder.measure();

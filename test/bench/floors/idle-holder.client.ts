@@ -32,9 +32,13 @@ export class IdleHolder {
     process.once('exit', () => child.kill('SIGKILL'));
   }
 
-  static start(onProgress: (opened: number, total: number) => void = () => undefined): IdleHolder {
+  static start(
+    onProgress: (opened: number, total: number) => void = () => undefined,
+    env: Record<string, string> = {},
+  ): IdleHolder {
     const child = fork(resolve(__dirname, 'idle-holder.process.js'), [], {
       execArgv: ['--expose-gc'],
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new IdleHolder(child, onProgress);

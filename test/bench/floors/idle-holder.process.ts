@@ -3,7 +3,9 @@
  * in IDLE without mailpush: the floors of the density row and the observer of the latency row.
  * See {@link HolderMode} for exactly what each mode does.
  */
+import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { writeHeapSnapshot } from 'node:v8';
 import { ImapFlow } from 'imapflow';
 import { RESPONSE_LIMITS } from '../../../libs/imap/imap-client.factory';
 import type { HolderCommand, HolderLogin, HolderMode, HolderReport } from './idle-holder.protocol';
@@ -18,6 +20,10 @@ interface Held {
 }
 
 const held: Held[] = [];
+/** Set by `npm run bench -- --profile`: every measurement also writes a heap snapshot there. */
+const snapshotDir = process.env.MAILPUSH_BENCH_SNAPSHOT_DIR;
+let measurements = 0;
+let mode: HolderMode | undefined;
 
 function send(report: HolderReport): void {
   process.send?.(report);
@@ -154,6 +160,9 @@ function measure(): void {
   collect?.();
   collect?.();
   const m = process.memoryUsage();
+  measurements++;
+  if (snapshotDir)
+    writeHeapSnapshot(join(snapshotDir, `${mode ?? 'holder'}-${process.pid}-${measurements}.heapsnapshot`));
   send({
     type: 'memory',
     sample: {
@@ -169,6 +178,7 @@ function measure(): void {
 process.on('message', (cmd: HolderCommand) => {
   switch (cmd.type) {
     case 'open':
+      mode = cmd.mode;
       void openAll(cmd);
       break;
     case 'measure':
