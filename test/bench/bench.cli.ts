@@ -215,7 +215,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
                 rate: o.rate,
                 seconds: o.seconds,
                 observed: o.observed,
-                workerPid: worker.proc.pid,
+                worker,
                 nodeOptions: profile('latency-dispatcher'),
               }),
             );

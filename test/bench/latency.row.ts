@@ -2,8 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { eventually } from '../harness';
-import { redisSnapshot, redisWork, startRole, type BenchStack, type SeededMailbox } from './bench-stack';
-import { cpuMs } from './process-stats';
+import {
+  redisSnapshot,
+  redisWork,
+  startRole,
+  type BenchRole,
+  type BenchStack,
+  type SeededMailbox,
+} from './bench-stack';
+import { cpuMs, type RedisCommandCounts } from './process-stats';
 import { distribution, type Figure, type RowResult } from './bench-report';
 import { IdleHolder } from './floors/idle-holder.client';
 import { log } from './bench-progress';
@@ -16,8 +23,8 @@ export interface LatencyOptions {
   observed: number;
   /** Extra NODE_OPTIONS for the dispatcher (profiling). */
   nodeOptions?: string[];
-  /** The worker watching the mailboxes (for its CPU). */
-  workerPid: number | undefined;
+  /** The worker watching the mailboxes (for its CPU and Redis commands). */
+  worker: BenchRole;
 }
 
 /** Every subject carries this marker and a sequence number: the push is matched by its alert body. */
@@ -88,8 +95,9 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
     log(
       `latency: ${total} messages at ${o.rate}/s into ${targets.length} observed of ${seeded.length} watched mailboxes`,
     );
+    const sent0 = { worker: await o.worker.redisCommands(), dispatcher: await dispatcher.redisCommands() };
     const redis0 = await redisSnapshot(stack.client);
-    const cpu0 = { worker: cpuMs(o.workerPid), dispatcher: cpuMs(dispatcher.proc.pid) };
+    const cpu0 = { worker: cpuMs(o.worker.proc.pid), dispatcher: cpuMs(dispatcher.proc.pid) };
     const startAt = Date.now() + 100;
     for (let i = 0; i < total; i++) {
       const wait = startAt + (i * 1000) / o.rate - Date.now();
@@ -107,8 +115,19 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
     ).catch(() => undefined);
     const runMs = Date.now() - startAt;
     const redis = redisWork(redis0, await redisSnapshot(stack.client));
+    const sent1 = { worker: await o.worker.redisCommands(), dispatcher: await dispatcher.redisCommands() };
+    const perMessage = (a: RedisCommandCounts, b: RedisCommandCounts) => ({
+      commands: (b.commands - a.commands) / sent.length,
+      roundTrips: (b.standalone - a.standalone + b.pipelines - a.pipelines) / sent.length,
+      byName: Object.fromEntries(
+        Object.entries(b.byName)
+          .map(([k, v]) => [k, (v - (a.byName[k] ?? 0)) / sent.length] as const)
+          .filter(([, v]) => v > 0)
+          .sort((x, y) => y[1] - x[1]),
+      ),
+    });
     const cpu = {
-      workerMsPerMessage: (cpuMs(o.workerPid) - cpu0.worker) / sent.length,
+      workerMsPerMessage: (cpuMs(o.worker.proc.pid) - cpu0.worker) / sent.length,
       dispatcherMsPerMessage: (cpuMs(dispatcher.proc.pid) - cpu0.dispatcher) / sent.length,
     };
 
@@ -157,6 +176,10 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
           commandsPerSecond: (redis.commands * 1000) / runMs,
           commandsPerMessage: redis.commands / sent.length,
           cpuMsPerMessage: redis.cpuMs / sent.length,
+          sentPerMessage: {
+            worker: perMessage(sent0.worker, sent1.worker),
+            dispatcher: perMessage(sent0.dispatcher, sent1.dispatcher),
+          },
           total: redis,
         },
       },
