@@ -95,6 +95,7 @@ export interface SeededMailbox {
   login: DovecotUser;
   /** The one iOS device of the mailbox's owner. */
   apnsToken: string;
+  deviceId: string;
 }
 
 /**
@@ -122,7 +123,7 @@ export async function seedMailboxes(
           const login = logins[next++]!;
           const { user } = await users.create();
           const apnsToken = makeApnsToken();
-          await devices.upsert(user.id, {
+          const { device } = await devices.upsert(user.id, {
             platform: 'ios',
             token: apnsToken,
             environment: 'production',
@@ -139,7 +140,7 @@ export async function seedMailboxes(
             },
             { uidValidity: 0, lastUid: 0 },
           );
-          seeded.push({ accountId: account.id, userId: user.id, login, apnsToken });
+          seeded.push({ accountId: account.id, userId: user.id, login, apnsToken, deviceId: device.id });
         }
       }),
     );

@@ -52,7 +52,7 @@ const USAGE = `usage: npm run bench -- [options]
   --only ROWS            comma-separated rows: ${ROW_NAMES.join(',')} (default all)
   --rate R               latency row: messages per second (default 20)
   --seconds S            latency row: how long messages are sent (default 30)
-  --observed M           latency row: mailboxes with an observer (default 200)
+  --observed M           latency row: mailboxes with an observer, among which messages go (default: all N)
   --pushes K             push row: notifications per platform (default 10000 = 50 users × 20 devices × 10)
   --push-users U --push-devices D --push-messages M   the same, by its factors
   --concurrency C        dispatcher deliveries in flight, and the floor's (default 50, the product default)
@@ -110,7 +110,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     only: only as RowName[],
     rate: int('rate', values.rate, 20),
     seconds: int('seconds', values.seconds, 30),
-    observed: int('observed', values.observed, 200),
+    observed: values.observed === undefined ? Infinity : int('observed', values.observed, 1),
     pushUsers,
     pushDevices,
     pushMessages,
@@ -153,7 +153,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   say(`starting Redis${mailboxes > 0 ? `, Dovecot (${mailboxes} users)` : ''} and the push fakes…`);
   const stack = await startStack({
     mailboxes,
-    maxConnections: Math.max(o.mailboxes, o.failoverMailboxes) + o.observed,
+    maxConnections: Math.max(o.mailboxes, o.failoverMailboxes) + Math.min(o.observed, o.mailboxes),
     settleMs: o.settleMs,
     env,
   });

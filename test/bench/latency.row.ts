@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { QueueName } from '../../libs/queue';
 import { eventually } from '../harness';
 import {
   redisSnapshot,
@@ -11,7 +13,7 @@ import {
   type SeededMailbox,
 } from './bench-stack';
 import { cpuMs, type RedisCommandCounts } from './process-stats';
-import { distribution, type Figure, type RowResult } from './bench-report';
+import { distribution, type Distribution, type Figure, type RowResult } from './bench-report';
 import { IdleHolder } from './floors/idle-holder.client';
 import { log } from './bench-progress';
 
@@ -30,14 +32,19 @@ export interface LatencyOptions {
 /** Every subject carries this marker and a sequence number: the push is matched by its alert body. */
 const MARKER = 'mpbench';
 const SETTLE_TIMEOUT_MS = 30_000;
+/** Dovecot announces a change ~0.5 s after it; a message this close behind another is a "follower". */
+const FOLLOWER_WINDOW_MS = 1_000;
 
 interface Sent {
   seq: number;
   user: string;
+  deviceId: string;
   subject: string;
   deliveredAt: number;
   /** INBOX's message count once this message is in: the EXISTS that announces it. */
   count: number;
+  /** Since the previous message delivered to the same mailbox (Infinity for the first). */
+  sincePreviousMs: number;
 }
 
 /**
@@ -51,9 +58,13 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
   assert.ok(dovecot);
   const targets = [...seeded].sort(() => Math.random() - 0.5).slice(0, Math.min(o.observed, seeded.length));
   const pushedAt = new Map<string, number>();
+  const messageKeys = new Map<string, string>();
   stack.apns.onRequest((r) => {
-    const body = (r.payload as { aps?: { alert?: { body?: unknown } } } | undefined)?.aps?.alert?.body;
-    if (r.status === 200 && typeof body === 'string' && body.startsWith(MARKER)) pushedAt.set(body, r.receivedAt);
+    const payload = r.payload as { aps?: { alert?: { body?: unknown } }; messageKey?: unknown } | undefined;
+    const body = payload?.aps?.alert?.body;
+    if (r.status !== 200 || typeof body !== 'string' || !body.startsWith(MARKER)) return;
+    pushedAt.set(body, r.receivedAt);
+    if (typeof payload?.messageKey === 'string') messageKeys.set(body, payload.messageKey);
   });
   const seen = new Map<string, { count: number; at: number }[]>();
   const dispatcher = await startRole(stack, 'dispatcher', {}, o.nodeOptions);
@@ -73,6 +84,7 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
     assert.equal(opened.failed, 0, `observers: ${opened.failed} failed (${opened.firstError})`);
     const counts = new Map(targets.map((t) => [t.login.user, opened.exists[t.login.user] ?? 0]));
     const sent: Sent[] = [];
+    const lastDelivery = new Map<string, number>();
     let seq = 0;
     const deliver = (target: SeededMailbox): Sent => {
       const subject = `${MARKER} ${++seq} ${randomBytes(4).toString('hex')}`;
@@ -82,7 +94,17 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
       });
       const count = (counts.get(target.login.user) ?? 0) + 1;
       counts.set(target.login.user, count);
-      return { seq, user: target.login.user, subject, deliveredAt, count };
+      const previous = lastDelivery.get(target.login.user);
+      lastDelivery.set(target.login.user, deliveredAt);
+      return {
+        seq,
+        user: target.login.user,
+        deviceId: target.deviceId,
+        subject,
+        deliveredAt,
+        count,
+        sincePreviousMs: previous === undefined ? Infinity : deliveredAt - previous,
+      };
     };
 
     // Warm-up: the dispatcher's APNs connection and provider token, and every code path once.
@@ -136,8 +158,29 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
     const toPush = complete.map((s) => pushedAt.get(s.subject)! - s.deliveredAt);
     const gap = complete.map((s) => pushedAt.get(s.subject)! - existsAt(s)!);
     const d = { exists: distribution(toExists), push: distribution(toPush), gap: distribution(gap) };
+    const gapOf = (s: Sent) => pushedAt.get(s.subject)! - existsAt(s)!;
+    const followers = complete.filter((s) => s.sincePreviousMs < FOLLOWER_WINDOW_MS);
+    const byFollowing = {
+      alone: distribution(complete.filter((s) => s.sincePreviousMs >= FOLLOWER_WINDOW_MS).map(gapOf)),
+      followingAnother: distribution(followers.map(gapOf)),
+    };
+    const stages = await stageBreakdown(
+      stack,
+      complete.map((s) => ({
+        existsAt: existsAt(s)!,
+        pushedAt: pushedAt.get(s.subject)!,
+        messageKey: messageKeys.get(s.subject),
+        deviceId: s.deviceId,
+      })),
+    );
     const notPushed = sent.filter((s) => !pushedAt.has(s.subject)).length;
     const notAnnounced = sent.filter((s) => existsAt(s) === undefined).length;
+    for (const [stage, dist] of Object.entries(stages))
+      log(`latency:   ${stage.padEnd(34)} p50 ${dist.p50} ms, p99 ${dist.p99} ms, max ${dist.max} ms`);
+    log(
+      `latency:   alone in its mailbox for 1 s: p99 ${byFollowing.alone.p99} ms (n=${byFollowing.alone.n}); ` +
+        `< 1 s after another: p99 ${byFollowing.followingAnother.p99} ms (n=${byFollowing.followingAnother.n})`,
+    );
     log(
       `latency: push − EXISTS p50 ${d.gap.p50} ms, p99 ${d.gap.p99} ms, max ${d.gap.max} ms; ` +
         `${notPushed} not pushed, ${notAnnounced} not announced to the observer`,
@@ -170,6 +213,10 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
         deliveryToExistsMs: d.exists,
         deliveryToPushMs: d.push,
         pushMinusExistsMs: d.gap,
+        pushMinusExistsByStageMs: stages,
+        // A message delivered < 1 s after another to the same mailbox can land while the worker is
+        // out of IDLE fetching the first; the server then announces it only after re-entering IDLE.
+        pushMinusExistsByFollowingMs: byFollowing,
         // Everything in the window: the worker's lease renewals and rescans of all watched accounts too.
         cpuPerMessage: cpu,
         redis: {
@@ -188,4 +235,41 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
     await observer.close();
     await dispatcher.proc.stop();
   }
+}
+
+/**
+ * Where push − EXISTS goes, from the timestamps BullMQ keeps on each job (completed jobs are kept
+ * for dedup): EXISTS → the worker's event on `mail-events`; waiting for the fan-out; the fan-out
+ * until the delivery job exists; waiting for a delivery slot; the delivery until the fake has it.
+ */
+async function stageBreakdown(
+  stack: BenchStack,
+  messages: { existsAt: number; pushedAt: number; messageKey: string | undefined; deviceId: string }[],
+): Promise<Record<string, Distribution>> {
+  const prefix = stack.env.MAILPUSH_QUEUE_PREFIX ?? 'mailpush';
+  const events = new Queue(QueueName.MailEvents, { connection: stack.client, prefix });
+  const deliveries = new Queue(QueueName.Deliveries, { connection: stack.client, prefix });
+  const stages: Record<string, number[]> = {
+    'worker: EXISTS → event queued': [],
+    'queue: event waits for fan-out': [],
+    'fan-out: → delivery queued': [],
+    'queue: delivery waits for a slot': [],
+    'delivery: → request at the fake': [],
+  };
+  try {
+    for (const m of messages) {
+      if (m.messageKey === undefined) continue;
+      const event = await events.getJob(m.messageKey);
+      const delivery = await deliveries.getJob(`${m.messageKey}.${m.deviceId}`);
+      if (!event?.processedOn || !delivery?.processedOn) continue;
+      stages['worker: EXISTS → event queued']!.push(event.timestamp - m.existsAt);
+      stages['queue: event waits for fan-out']!.push(event.processedOn - event.timestamp);
+      stages['fan-out: → delivery queued']!.push(delivery.timestamp - event.processedOn);
+      stages['queue: delivery waits for a slot']!.push(delivery.processedOn - delivery.timestamp);
+      stages['delivery: → request at the fake']!.push(m.pushedAt - delivery.processedOn);
+    }
+  } finally {
+    await Promise.all([events.close(), deliveries.close()]);
+  }
+  return Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, distribution(v)]));
 }
