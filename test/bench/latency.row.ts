@@ -120,6 +120,7 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
     const sent0 = { worker: await o.worker.redisCommands(), dispatcher: await dispatcher.redisCommands() };
     const redis0 = await redisSnapshot(stack.client);
     const cpu0 = { worker: cpuMs(o.worker.proc.pid), dispatcher: cpuMs(dispatcher.proc.pid) };
+    const startUs = Number(process.hrtime.bigint() / 1000n);
     const startAt = Date.now() + 100;
     for (let i = 0; i < total; i++) {
       const wait = startAt + (i * 1000) / o.rate - Date.now();
@@ -136,6 +137,7 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
       { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 100 },
     ).catch(() => undefined);
     const runMs = Date.now() - startAt;
+    const windowUs = [startUs, Number(process.hrtime.bigint() / 1000n)];
     const redis = redisWork(redis0, await redisSnapshot(stack.client));
     const sent1 = { worker: await o.worker.redisCommands(), dispatcher: await dispatcher.redisCommands() };
     const perMessage = (a: RedisCommandCounts, b: RedisCommandCounts) => ({
@@ -204,6 +206,8 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
       title: `Latency with ${seeded.length} mailboxes watched, ${o.rate} messages/s`,
       figures,
       details: {
+        /** CLOCK_MONOTONIC µs of the run (the clock of a --cpu-prof profile's timestamps). */
+        windowUs,
         watched: seeded.length,
         observed: targets.length,
         rate: o.rate,
