@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -207,10 +207,11 @@ export async function startRole(
     { timeoutMs: 30_000, intervalMs: 100, message: `${role} never became ready` },
   );
   let lastSeq = 0;
-  const probe = async (): Promise<ProbeSample> => {
+  const probe = async (snapshot: boolean): Promise<ProbeSample> => {
     const pid = proc.pid;
     assert.ok(pid !== undefined && proc.running, `${role} is not running`);
     const file = join(stack.probeDir, `${pid}.json`);
+    if (snapshot) writeFileSync(join(stack.probeDir, `${pid}.snapshot`), '');
     process.kill(pid, 'SIGUSR2');
     const sample = await eventually(
       () => {
@@ -238,11 +239,11 @@ export async function startRole(
       return sum;
     },
     async memory() {
-      const { seq: _seq, redis: _redis, ...memory } = await probe();
+      const { seq: _seq, redis: _redis, ...memory } = await probe(true);
       return memory;
     },
     async redisCommands() {
-      return (await probe()).redis;
+      return (await probe(false)).redis;
     },
   };
 }

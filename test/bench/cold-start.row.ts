@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RedisKeys } from '../../libs/store';
 import { eventually, startRedis } from '../harness';
 import { accountStatusCounts, seedMailboxes, startRole, type BenchRole, type BenchStack } from './bench-stack';
 import type { RowResult } from './bench-report';
@@ -37,6 +40,8 @@ export async function coldStart(stack: BenchStack, n: number, nodeOptions: strin
   const startedAt = Date.now();
   const worker = await startRole(stack, 'worker', {}, nodeOptions);
   let lastProgress = startedAt;
+  // Pacing sets the pace until the CPU does: a loaded machine connects fewer than 100 a second.
+  const timeoutMs = Math.max(pacedMs, n * 10) * 2 + 120_000;
   await eventually(
     async () => {
       const counts = await accountStatusCounts(stack);
@@ -47,8 +52,10 @@ export async function coldStart(stack: BenchStack, n: number, nodeOptions: strin
       assert.ok(worker.proc.running, 'worker exited');
       assert.equal(counts.idle ?? 0, n, `not all idle: ${JSON.stringify(counts)}`);
     },
-    { timeoutMs: Math.max(60_000, pacedMs * 2 + 60_000), intervalMs: 250 },
-  );
+    { timeoutMs, intervalMs: 250 },
+  ).catch(async (err: unknown) => {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${await whyNotIdle(stack)}`, { cause: err });
+  });
   const allWatchingMs = Date.now() - startedAt;
   const cpu = cpuMs(worker.proc.pid);
   log(
@@ -149,4 +156,30 @@ export function coldStartRow(cs: ColdStart, fo: Failover | undefined, rate: numb
       ...(fo ? { failover: fo } : {}),
     },
   };
+}
+
+/** The errors of the accounts that are not idle, and Dovecot's own complaints, counted. */
+async function whyNotIdle(stack: BenchStack): Promise<string> {
+  const ids = await stack.client.smembers(RedisKeys.allAccounts());
+  const errors = new Map<string, number>();
+  for (const id of ids) {
+    const [status, lastError] = await stack.client.hmget(RedisKeys.account(id), 'status', 'lastError');
+    if (status !== 'idle')
+      errors.set(`${status}: ${lastError ?? ''}`, (errors.get(`${status}: ${lastError ?? ''}`) ?? 0) + 1);
+  }
+  const log = stack.dovecot ? join(stack.dovecot.dir, 'dovecot.log') : undefined;
+  const complaints = new Map<string, number>();
+  if (log && existsSync(log)) {
+    for (const line of readFileSync(log, 'utf8').split('\n')) {
+      const m = /(Error|Fatal|Warning|Panic): (.{0,120})/.exec(line);
+      if (m) complaints.set(m[0].replace(/\d+/g, 'N'), (complaints.get(m[0].replace(/\d+/g, 'N')) ?? 0) + 1);
+    }
+  }
+  const top = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([k, v]) => `  ${v} × ${k}`)
+      .join('\n');
+  return `accounts not idle:\n${top(errors)}\ndovecot log:\n${top(complaints) || '  (nothing)'}`;
 }

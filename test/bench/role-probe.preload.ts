@@ -4,14 +4,17 @@
  * at the prototype, so the product code is untouched), and on SIGUSR2 it runs a full GC and writes
  * the process's memory and those counts to `<MAILPUSH_BENCH_PROBE_DIR>/<pid>.json`.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { Redis } from 'ioredis';
 import type { ProbeSample, RedisCommandCounts } from './process-stats';
 
 const dir = process.env.MAILPUSH_BENCH_PROBE_DIR;
-/** Set by `npm run bench -- --profile`: every probe also writes a heap snapshot there. */
+/**
+ * Set by `npm run bench -- --profile`: a memory probe (the bench creates `<pid>.snapshot` beside
+ * the sample file first) also writes a heap snapshot there.
+ */
 const snapshotDir = process.env.MAILPUSH_BENCH_SNAPSHOT_DIR;
 const collect = (globalThis as { gc?: () => void }).gc;
 
@@ -53,7 +56,11 @@ if (dir !== undefined && collect !== undefined) {
     };
     const path = join(dir, `${process.pid}.json`);
     writeFileSync(`${path}.tmp`, JSON.stringify(sample));
-    if (snapshotDir) writeHeapSnapshot(join(snapshotDir, `${process.pid}-${sample.seq}.heapsnapshot`));
+    const wanted = join(dir, `${process.pid}.snapshot`);
+    if (snapshotDir && existsSync(wanted)) {
+      rmSync(wanted, { force: true });
+      writeHeapSnapshot(join(snapshotDir, `${process.pid}-${sample.seq}.heapsnapshot`));
+    }
     renameSync(`${path}.tmp`, path);
   });
 }
