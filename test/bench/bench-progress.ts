@@ -1,13 +1,13 @@
-/** Progress lines of a bench run; silenced by the smoke spec, where the test runner owns stdout. */
-let quiet = false;
+/** Progress lines of a bench run; the smoke spec collects them instead, as the test runner owns stdout. */
+let sink: (line: string) => void = (line) => process.stdout.write(`${line}\n`);
 
-export function setQuiet(value: boolean): void {
-  quiet = value;
+export function setProgressSink(next: (line: string) => void): void {
+  sink = next;
 }
 
 /** A top-level line. */
 export function say(line: string): void {
-  if (!quiet) process.stdout.write(`${line}\n`);
+  sink(line);
 }
 
 /** An indented line inside a row. */
