@@ -38,7 +38,19 @@ interface Recorded {
 /** Counts (and keeps) what the fakes answer 200 for one set of tokens. */
 class Tally {
   readonly records: Recorded[] = [];
+  /** Distinct notifications (device + body): a retried request the fake had already answered counts once. */
+  readonly distinct = new Set<string>();
+  duplicates = 0;
   constructor(readonly tokens: Set<string>) {}
+  add(r: Recorded): void {
+    const key = `${r.token}|${r.body}`;
+    if (this.distinct.has(key)) {
+      this.duplicates++;
+      return;
+    }
+    this.distinct.add(key);
+    this.records.push(r);
+  }
   get lastAt(): number {
     return this.records.reduce((m, r) => Math.max(m, r.receivedAt), 0);
   }
@@ -52,6 +64,8 @@ export interface PushSide {
   perSecond: number;
   cpuMs: number;
   cpuMsPerNotification: number;
+  /** Requests the fake received twice for one notification (a retry after a lost answer). */
+  duplicates?: number;
   /** CPU of the bench process itself (the fakes live there) per notification: the floor's ceiling. */
   fakeCpuMsPerNotification: number;
   /** Redis work per notification (the dispatcher's side only). */
@@ -103,7 +117,7 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
     receivedAt: number;
   }) => {
     if (tally && r.status === 200 && r.token !== undefined && tally.tokens.has(r.token))
-      tally.records.push({
+      tally.add({
         token: r.token,
         path: r.path,
         headers: r.headers,
@@ -164,6 +178,7 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
     const cpu = cpuMs(pid) - cpu0;
     tally = undefined;
     const s = side(expected, t.lastAt - started, cpu, startUs, benchCpu0);
+    s.duplicates = t.duplicates;
     // Wait for the last jobs to be marked completed: their Redis work belongs to these notifications.
     await waitForQueuesDrained(stack.client, PHASE_TIMEOUT_MS, stack.env.MAILPUSH_QUEUE_PREFIX ?? 'mailpush');
     const work = redisWork(redis0, await redisSnapshot(stack.client));
