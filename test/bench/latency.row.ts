@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { QueueName } from '../../libs/queue';
+import { eventually } from '../harness';
+import {
+  redisSnapshot,
+  redisWork,
+  startRole,
+  type BenchRole,
+  type BenchStack,
+  type SeededMailbox,
+} from './bench-stack';
+import { cpuMs, type RedisCommandCounts } from './process-stats';
+import { distribution, type Distribution, type Figure, type RowResult } from './bench-report';
+import { IdleHolder } from './floors/idle-holder.client';
+import { log } from './bench-progress';
+
+export interface LatencyOptions {
+  /** Messages per second, spread evenly. */
+  rate: number;
+  seconds: number;
+  /** Mailboxes with an observer connection; messages go to random ones among them. */
+  observed: number;
+  /** Extra NODE_OPTIONS for the dispatcher (profiling). */
+  nodeOptions?: string[];
+  /** The worker watching the mailboxes (for its CPU and Redis commands). */
+  worker: BenchRole;
+}
+
+/** Every subject carries this marker and a sequence number: the push is matched by its alert body. */
+const MARKER = 'mpbench';
+const SETTLE_TIMEOUT_MS = 30_000;
+/** Dovecot announces a change ~0.5 s after it; a message this close behind another is a "follower". */
+const FOLLOWER_WINDOW_MS = 1_000;
+
+interface Sent {
+  seq: number;
+  user: string;
+  deviceId: string;
+  subject: string;
+  deliveredAt: number;
+  /** INBOX's message count once this message is in: the EXISTS that announces it. */
+  count: number;
+  /** Since the previous message delivered to the same mailbox (Infinity for the first). */
+  sincePreviousMs: number;
+}
+
+/**
+ * With every seeded mailbox watched by the worker: messages are stored into random observed
+ * mailboxes (a file renamed into the Maildir's new/, as an MTA does), at a steady rate. Per
+ * message: delivery → the `* n EXISTS` an observer IDLE on the same INBOX receives, and delivery
+ * → the push request at the APNs fake (matched by the unique subject in the alert body).
+ */
+export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: LatencyOptions): Promise<RowResult> {
+  const dovecot = stack.dovecot;
+  assert.ok(dovecot);
+  const targets = [...seeded].sort(() => Math.random() - 0.5).slice(0, Math.min(o.observed, seeded.length));
+  const pushedAt = new Map<string, number>();
+  const messageKeys = new Map<string, string>();
+  stack.apns.onRequest((r) => {
+    const payload = r.payload as { aps?: { alert?: { body?: unknown } }; messageKey?: unknown } | undefined;
+    const body = payload?.aps?.alert?.body;
+    if (r.status !== 200 || typeof body !== 'string' || !body.startsWith(MARKER)) return;
+    pushedAt.set(body, r.receivedAt);
+    if (typeof payload?.messageKey === 'string') messageKeys.set(body, payload.messageKey);
+  });
+  const seen = new Map<string, { count: number; at: number }[]>();
+  const dispatcher = await startRole(stack, 'dispatcher', {}, o.nodeOptions);
+  const observer = IdleHolder.start();
+  try {
+    observer.onExists((user, count, at) => {
+      const list = seen.get(user) ?? [];
+      list.push({ count, at });
+      seen.set(user, list);
+    });
+    const opened = await observer.open(
+      'observe',
+      dovecot.host,
+      dovecot.port,
+      targets.map((t) => t.login),
+    );
+    assert.equal(opened.failed, 0, `observers: ${opened.failed} failed (${opened.firstError})`);
+    const counts = new Map(targets.map((t) => [t.login.user, opened.exists[t.login.user] ?? 0]));
+    const sent: Sent[] = [];
+    const lastDelivery = new Map<string, number>();
+    let seq = 0;
+    const deliver = (target: SeededMailbox): Sent => {
+      const subject = `${MARKER} ${++seq} ${randomBytes(4).toString('hex')}`;
+      const { deliveredAt } = dovecot.deliverToMaildir(target.login.user, {
+        from: 'Bench Sender <sender@example.com>',
+        subject,
+      });
+      const count = (counts.get(target.login.user) ?? 0) + 1;
+      counts.set(target.login.user, count);
+      const previous = lastDelivery.get(target.login.user);
+      lastDelivery.set(target.login.user, deliveredAt);
+      return {
+        seq,
+        user: target.login.user,
+        deviceId: target.deviceId,
+        subject,
+        deliveredAt,
+        count,
+        sincePreviousMs: previous === undefined ? Infinity : deliveredAt - previous,
+      };
+    };
+
+    // Warm-up: the dispatcher's APNs connection and provider token, and every code path once.
+    const warm = deliver(targets[0]!);
+    await eventually(() => assert.ok(pushedAt.has(warm.subject), 'warm-up message not pushed'), {
+      timeoutMs: SETTLE_TIMEOUT_MS,
+    });
+
+    const total = Math.max(1, Math.round(o.rate * o.seconds));
+    log(
+      `latency: ${total} messages at ${o.rate}/s into ${targets.length} observed of ${seeded.length} watched mailboxes`,
+    );
+    const sent0 = { worker: await o.worker.redisCommands(), dispatcher: await dispatcher.redisCommands() };
+    const redis0 = await redisSnapshot(stack.client);
+    const cpu0 = { worker: cpuMs(o.worker.proc.pid), dispatcher: cpuMs(dispatcher.proc.pid) };
+    const startUs = Number(process.hrtime.bigint() / 1000n);
+    const startAt = Date.now() + 100;
+    for (let i = 0; i < total; i++) {
+      const wait = startAt + (i * 1000) / o.rate - Date.now();
+      if (wait > 0) await delay(wait);
+      sent.push(deliver(targets[Math.floor(Math.random() * targets.length)]!));
+      if ((i + 1) % (o.rate * 10) === 0) log(`latency: ${i + 1}/${total} delivered, ${pushedAt.size - 1} pushed`);
+    }
+    const existsAt = (s: Sent) => seen.get(s.user)?.find((x) => x.count >= s.count)?.at;
+    await eventually(
+      () => {
+        const missing = sent.filter((s) => !pushedAt.has(s.subject) || existsAt(s) === undefined).length;
+        assert.equal(missing, 0, `${missing} messages not yet both announced and pushed`);
+      },
+      { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 100 },
+    ).catch(() => undefined);
+    const runMs = Date.now() - startAt;
+    const windowUs = [startUs, Number(process.hrtime.bigint() / 1000n)];
+    const redis = redisWork(redis0, await redisSnapshot(stack.client));
+    const sent1 = { worker: await o.worker.redisCommands(), dispatcher: await dispatcher.redisCommands() };
+    const perMessage = (a: RedisCommandCounts, b: RedisCommandCounts) => ({
+      commands: (b.commands - a.commands) / sent.length,
+      roundTrips: (b.standalone - a.standalone + b.pipelines - a.pipelines) / sent.length,
+      byName: Object.fromEntries(
+        Object.entries(b.byName)
+          .map(([k, v]) => [k, (v - (a.byName[k] ?? 0)) / sent.length] as const)
+          .filter(([, v]) => v > 0)
+          .sort((x, y) => y[1] - x[1]),
+      ),
+    });
+    const cpu = {
+      workerMsPerMessage: (cpuMs(o.worker.proc.pid) - cpu0.worker) / sent.length,
+      dispatcherMsPerMessage: (cpuMs(dispatcher.proc.pid) - cpu0.dispatcher) / sent.length,
+    };
+
+    const complete = sent.filter((s) => pushedAt.has(s.subject) && existsAt(s) !== undefined);
+    const toExists = complete.map((s) => existsAt(s)! - s.deliveredAt);
+    const toPush = complete.map((s) => pushedAt.get(s.subject)! - s.deliveredAt);
+    const gap = complete.map((s) => pushedAt.get(s.subject)! - existsAt(s)!);
+    const d = { exists: distribution(toExists), push: distribution(toPush), gap: distribution(gap) };
+    const gapOf = (s: Sent) => pushedAt.get(s.subject)! - existsAt(s)!;
+    const followers = complete.filter((s) => s.sincePreviousMs < FOLLOWER_WINDOW_MS);
+    const byFollowing = {
+      alone: distribution(complete.filter((s) => s.sincePreviousMs >= FOLLOWER_WINDOW_MS).map(gapOf)),
+      followingAnother: distribution(followers.map(gapOf)),
+    };
+    const stages = await stageBreakdown(
+      stack,
+      complete.map((s) => ({
+        existsAt: existsAt(s)!,
+        pushedAt: pushedAt.get(s.subject)!,
+        messageKey: messageKeys.get(s.subject),
+        deviceId: s.deviceId,
+      })),
+    );
+    const notPushed = sent.filter((s) => !pushedAt.has(s.subject)).length;
+    const notAnnounced = sent.filter((s) => existsAt(s) === undefined).length;
+    for (const [stage, dist] of Object.entries(stages))
+      log(`latency:   ${stage.padEnd(34)} p50 ${dist.p50} ms, p99 ${dist.p99} ms, max ${dist.max} ms`);
+    log(
+      `latency:   alone in its mailbox for 1 s: p99 ${byFollowing.alone.p99} ms (n=${byFollowing.alone.n}); ` +
+        `< 1 s after another: p99 ${byFollowing.followingAnother.p99} ms (n=${byFollowing.followingAnother.n})`,
+    );
+    log(
+      `latency: push − EXISTS p50 ${d.gap.p50} ms, p99 ${d.gap.p99} ms, max ${d.gap.max} ms; ` +
+        `${notPushed} not pushed, ${notAnnounced} not announced to the observer`,
+    );
+    const figures: Figure[] = [];
+    for (const p of ['p50', 'p95', 'p99', 'max'] as const) {
+      figures.push({
+        measure: `delivery → push ${p} (floor: → server EXISTS)`,
+        unit: 'ms',
+        mailpush: d.push[p],
+        floor: d.exists[p],
+        floorName: 'Dovecot EXISTS at a bare IDLE observer',
+        ratio: d.push[p] / d.exists[p],
+      });
+    }
+    for (const p of ['p50', 'p95', 'p99', 'max'] as const) {
+      figures.push({ measure: `push − server EXISTS ${p}`, unit: 'ms', mailpush: d.gap[p] });
+    }
+    return {
+      row: 'latency',
+      title: `Latency with ${seeded.length} mailboxes watched, ${o.rate} messages/s`,
+      figures,
+      details: {
+        /** CLOCK_MONOTONIC µs of the run (the clock of a --cpu-prof profile's timestamps). */
+        windowUs,
+        watched: seeded.length,
+        observed: targets.length,
+        rate: o.rate,
+        messages: sent.length,
+        notPushed,
+        notAnnounced,
+        deliveryToExistsMs: d.exists,
+        deliveryToPushMs: d.push,
+        pushMinusExistsMs: d.gap,
+        pushMinusExistsByStageMs: stages,
+        // A message delivered < 1 s after another to the same mailbox can land while the worker is
+        // out of IDLE fetching the first; the server then announces it only after re-entering IDLE.
+        pushMinusExistsByFollowingMs: byFollowing,
+        // Everything in the window: the worker's lease renewals and rescans of all watched accounts too.
+        cpuPerMessage: cpu,
+        redis: {
+          commandsPerSecond: (redis.commands * 1000) / runMs,
+          commandsPerMessage: redis.commands / sent.length,
+          cpuMsPerMessage: redis.cpuMs / sent.length,
+          sentPerMessage: {
+            worker: perMessage(sent0.worker, sent1.worker),
+            dispatcher: perMessage(sent0.dispatcher, sent1.dispatcher),
+          },
+          total: redis,
+        },
+      },
+    };
+  } finally {
+    await observer.close();
+    await dispatcher.proc.stop();
+  }
+}
+
+/**
+ * Where push − EXISTS goes, from the timestamps BullMQ keeps on each job (completed jobs are kept
+ * for dedup): EXISTS → the worker's event on `mail-events`; waiting for the fan-out; the fan-out
+ * until the delivery job exists; waiting for a delivery slot; the delivery until the fake has it.
+ */
+async function stageBreakdown(
+  stack: BenchStack,
+  messages: { existsAt: number; pushedAt: number; messageKey: string | undefined; deviceId: string }[],
+): Promise<Record<string, Distribution>> {
+  const prefix = stack.env.MAILPUSH_QUEUE_PREFIX ?? 'mailpush';
+  const events = new Queue(QueueName.MailEvents, { connection: stack.client, prefix });
+  const deliveries = new Queue(QueueName.Deliveries, { connection: stack.client, prefix });
+  const stages: Record<string, number[]> = {
+    'worker: EXISTS → event queued': [],
+    'queue: event waits for fan-out': [],
+    'fan-out: → delivery queued': [],
+    'queue: delivery waits for a slot': [],
+    'delivery: → request at the fake': [],
+  };
+  try {
+    for (const m of messages) {
+      if (m.messageKey === undefined) continue;
+      const event = await events.getJob(m.messageKey);
+      const delivery = await deliveries.getJob(`${m.messageKey}.${m.deviceId}`);
+      if (!event?.processedOn || !delivery?.processedOn) continue;
+      stages['worker: EXISTS → event queued']!.push(event.timestamp - m.existsAt);
+      stages['queue: event waits for fan-out']!.push(event.processedOn - event.timestamp);
+      stages['fan-out: → delivery queued']!.push(delivery.timestamp - event.processedOn);
+      stages['queue: delivery waits for a slot']!.push(delivery.processedOn - delivery.timestamp);
+      stages['delivery: → request at the fake']!.push(m.pushedAt - delivery.processedOn);
+    }
+  } finally {
+    await Promise.all([events.close(), deliveries.close()]);
+  }
+  return Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, distribution(v)]));
+}
