@@ -66,6 +66,8 @@ describe('npm run bench (smoke)', () => {
     const coldstart = row('coldstart');
     assert.equal(coldstart.figures.length, 2, 'cold start and failover');
     const failover = (coldstart.details as { failover: { moved: number } }).failover;
-    assert.ok(failover.moved > 0 && failover.moved < 4, 'the killed worker held a share of the mailboxes');
+    // Accounts follow their slots: with 4 mailboxes both workers hold slots, but all 4 accounts may
+    // hash to one worker's; the bench kills the one holding more.
+    assert.ok(failover.moved > 0 && failover.moved <= 4, 'the killed worker held mailboxes');
   });
 });

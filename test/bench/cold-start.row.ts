@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RedisKeys } from '../../libs/store';
+import { RedisKeys, SLOT_COUNT } from '../../libs/store';
 import { eventually, startRedis } from '../harness';
 import { accountStatusCounts, seedMailboxes, startRole, type BenchRole, type BenchStack } from './bench-stack';
 import type { RowResult } from './bench-report';
@@ -89,17 +89,24 @@ export async function failover(stack: BenchStack, f: number): Promise<Failover> 
     const leaseTtlMs = Number(stack.env.MAILPUSH_LEASE_TTL_MS ?? DEFAULT_LEASE_TTL_MS);
     log(`failover: two workers over ${f} mailboxes (lease TTL ${leaseTtlMs / 1000} s)`);
     workers.push(...(await Promise.all([startRole(stack, 'worker', env), startRole(stack, 'worker', env)])));
-    const [victim, survivor] = workers as [BenchRole, BenchRole];
     const idle = (w: BenchRole) => w.metric('mailpush_worker_accounts', { status: 'idle' });
-    const split = await eventually(
+    const slots = (w: BenchRole) => w.metric('mailpush_worker_slots');
+    // Accounts follow their slots (issue 8): wait until the two workers hold every slot between
+    // them and every account is idle, then kill the one holding more accounts (with few mailboxes
+    // all of them may hash to one worker's slots).
+    const held = await eventually(
       async () => {
-        const [a, b] = [await idle(victim), await idle(survivor)];
+        const [w0, w1] = workers as [BenchRole, BenchRole];
+        const [a, b] = [await idle(w0), await idle(w1)];
+        const [sa, sb] = [await slots(w0), await slots(w1)];
+        assert.ok(sa > 0 && sb > 0 && sa + sb === SLOT_COUNT, `slots ${sa} + ${sb}: the ranking has not settled yet`);
         assert.equal(a + b, f, `idle ${a} + ${b}`);
-        assert.ok(a > 0 && b > 0, 'the accounts are not shared yet');
-        return a;
+        return [a, b] as const;
       },
       { timeoutMs: Math.max(120_000, (f / pacedRate(stack.env)) * 3000), intervalMs: 250 },
     );
+    const [victim, survivor] = (held[0] >= held[1] ? workers : [...workers].reverse()) as [BenchRole, BenchRole];
+    const split = Math.max(held[0], held[1]);
     const killedAt = Date.now();
     await victim.proc.kill();
     log(`failover: killed a worker holding ${split} of ${f} mailboxes`);
