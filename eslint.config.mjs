@@ -44,6 +44,11 @@ export default defineConfig(
         },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
+      // Shared libraries are reached by name (tsconfig paths), never by climbing directories.
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+libs/', message: 'import shared libraries as @mailpush/<lib>' }] },
+      ],
     },
   },
 );

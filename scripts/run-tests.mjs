@@ -7,7 +7,14 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-// The web form is served from dist/ too: a spec run after a bare `tsc -p tsconfig.json` still finds it.
+// After a bare `tsc -p tsconfig.json`, dist/ still names shared libraries as @mailpush/<lib>:
+// rewrite them (idempotent, a second or so), and build the web form, which is served from dist/ too.
+const aliases = spawnSync(
+  process.execPath,
+  [resolve(root, 'node_modules/tsc-alias/dist/bin/index.js'), '-p', resolve(root, 'tsconfig.json')],
+  { cwd: root, stdio: 'inherit' },
+);
+if (aliases.status !== 0) process.exit(aliases.status ?? 1);
 const web = spawnSync(process.execPath, [resolve(root, 'scripts/build-web.mjs')], { cwd: root, stdio: 'inherit' });
 if (web.status !== 0) process.exit(web.status ?? 1);
 // One CA per run, so that two runs on one machine never pull each other's trust away.

@@ -1,9 +1,9 @@
 import { createECDH } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { parseProvidersFile, type ProviderEntry } from '../providers/provider-file.schema';
-import { resolveProviders } from '../providers/provider-catalog';
-import type { Provider } from '../providers/provider.model';
+import { parseProvidersFile, type ProviderEntry } from '@mailpush/providers/provider-file.schema';
+import { resolveProviders } from '@mailpush/providers/provider-catalog';
+import type { Provider } from '@mailpush/providers/provider.model';
 import { envSchema, type Env } from './config.schema';
 
 export interface ApnsConfig {

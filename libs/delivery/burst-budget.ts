@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../config';
-import { REDIS, RedisKeys } from '../store';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { REDIS, RedisKeys } from '@mailpush/store';
 
 /**
  * Admits one message into a device's current window. The window starts with the first message

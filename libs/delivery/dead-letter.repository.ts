@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { ClassifiedError } from '../errors';
-import type { BurstSummaryJob, DeliveryJob, JobName } from '../queue';
-import { REDIS, RedisKeys } from '../store';
+import type { ClassifiedError } from '@mailpush/errors';
+import type { BurstSummaryJob, DeliveryJob, JobName } from '@mailpush/queue';
+import { REDIS, RedisKeys } from '@mailpush/store';
 
 /** Newest first; older entries fall off (their BullMQ jobs stay in the failed set for 14 days). */
 export const DEAD_LETTER_MAX = 1000;

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { AppConfig } from '../config';
+import type { AppConfig } from '@mailpush/config';
 import {
   JOB_DEFAULTS,
   JobName,
@@ -8,7 +8,7 @@ import {
   type BurstSummaryJob,
   type DeliveryJob,
   type ReauthDeliveryJob,
-} from '../queue';
+} from '@mailpush/queue';
 
 export type DeliveriesJobName = JobName.Deliver | JobName.DeliverBurstSummary | JobName.DeliverReauth;
 export type DeliveriesJobData = DeliveryJob | BurstSummaryJob | ReauthDeliveryJob;

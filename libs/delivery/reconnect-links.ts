@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config';
-import { LinkSessionRepository, type Account } from '../store';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { LinkSessionRepository, type Account } from '@mailpush/store';
 
 /** A notification may be read hours later; a day is long enough and still bounded. */
 export const RECONNECT_LINK_TTL_MS = 24 * 3600_000;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { reauthKey, type MailEvent, type ReauthEvent } from '../queue';
-import { REDIS, RedisKeys } from '../store';
+import { reauthKey, type MailEvent, type ReauthEvent } from '@mailpush/queue';
+import { REDIS, RedisKeys } from '@mailpush/store';
 
 /**
  * One new-mail event on a user's live stream (`GET /v1/events`). It is the user's own

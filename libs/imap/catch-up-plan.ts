@@ -1,4 +1,4 @@
-import type { PendingSummary } from '../store';
+import type { PendingSummary } from '@mailpush/store';
 
 /** A new message as the watcher saw it. Holds sender and subject: never log it. */
 export interface NewMessage {

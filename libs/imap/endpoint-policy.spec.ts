@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorClass } from '../errors';
+import { ErrorClass } from '@mailpush/errors';
 import { endpointRefusal, PortNotAllowedError, resolveImapEndpoint, type ImapEndpointPolicy } from './endpoint-policy';
 import { createImapClient } from './imap-client.factory';
 

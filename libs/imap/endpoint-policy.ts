@@ -1,5 +1,5 @@
-import { ErrorClass, type ClassifiedError } from '../errors';
-import type { ImapEndpoint } from '../store';
+import { ErrorClass, type ClassifiedError } from '@mailpush/errors';
+import type { ImapEndpoint } from '@mailpush/store';
 import { HostNotAllowedError, HostNotFoundError, resolveImapHost, type ResolvedHost } from './host-guard';
 
 /**

@@ -1,5 +1,5 @@
 import { ImapFlow, type ImapFlowOptions, type Logger as ImapFlowLogger } from 'imapflow';
-import type { ImapEndpoint } from '../store';
+import type { ImapEndpoint } from '@mailpush/store';
 import type { ResolvedHost } from './host-guard';
 
 /** A password login, or SASL XOAUTH2 / OAUTHBEARER with an OAuth2 access token (imapflow picks the one offered). */

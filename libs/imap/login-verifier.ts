@@ -1,6 +1,6 @@
-import { ErrorClass, classifyImapError, type ClassifiedError } from '../errors';
-import { createLogger } from '../logging';
-import type { ImapEndpoint, MailboxCursor } from '../store';
+import { ErrorClass, classifyImapError, type ClassifiedError } from '@mailpush/errors';
+import { createLogger } from '@mailpush/logging';
+import type { ImapEndpoint, MailboxCursor } from '@mailpush/store';
 import {
   assertImapPortAllowed,
   endpointRefusal,

@@ -1,7 +1,7 @@
 import type { FetchMessageObject, ImapFlow } from 'imapflow';
-import { WatcherErrorCode } from '../errors';
-import type { Logger } from '../logging';
-import type { ImapEndpoint, MailboxCursor, PendingSummary } from '../store';
+import { WatcherErrorCode } from '@mailpush/errors';
+import type { Logger } from '@mailpush/logging';
+import type { ImapEndpoint, MailboxCursor, PendingSummary } from '@mailpush/store';
 import { planCatchUp, type CatchUpRow, type NewMail, type NewMessage } from './catch-up-plan';
 import type { ResolvedHost } from './host-guard';
 import { createImapClient, type ImapAuth, type ImapTimeouts } from './imap-client.factory';

@@ -1,5 +1,5 @@
-import { ClassifiedFailure, ErrorClass, classifyImapError, type ClassifiedError } from '../errors';
-import type { Logger } from '../logging';
+import { ClassifiedFailure, ErrorClass, classifyImapError, type ClassifiedError } from '@mailpush/errors';
+import type { Logger } from '@mailpush/logging';
 import type {
   AccountCredentials,
   AccountStatusUpdate,
@@ -7,7 +7,7 @@ import type {
   ImapEndpoint,
   MailboxCursor,
   PendingSummary,
-} from '../store';
+} from '@mailpush/store';
 import type { AccessTokenSource } from './access-token-source';
 import type { NewMail } from './catch-up-plan';
 import type { ConnectPacer } from './connect-pacer';

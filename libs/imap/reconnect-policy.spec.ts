@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorClass, type ClassifiedError } from '../errors';
+import { ErrorClass, type ClassifiedError } from '@mailpush/errors';
 import { ReconnectBackoff, STABLE_CONNECTION_MS, reconnectDelayMs } from './reconnect-policy';
 
 const transient: ClassifiedError = { errorClass: ErrorClass.Transient, code: 'connect_failed', message: 'x' };

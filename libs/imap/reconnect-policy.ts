@@ -1,4 +1,4 @@
-import { ErrorClass, type ClassifiedError } from '../errors';
+import { ErrorClass, type ClassifiedError } from '@mailpush/errors';
 
 /**
  * A connection that stayed up (logged in, INBOX selected) this long counts as healthy: its failure

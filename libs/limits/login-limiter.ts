@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { APP_CONFIG, type AppConfig, type RateLimitConfig } from '../config';
-import { ErrorClass } from '../errors';
-import type { LoginAdmission, LoginGate, LoginOutcome } from '../imap';
-import { createLogger } from '../logging';
-import { LinkSessionRepository, REDIS, RedisKeys } from '../store';
+import { APP_CONFIG, type AppConfig, type RateLimitConfig } from '@mailpush/config';
+import { ErrorClass } from '@mailpush/errors';
+import type { LoginAdmission, LoginGate, LoginOutcome } from '@mailpush/imap';
+import { createLogger } from '@mailpush/logging';
+import { LinkSessionRepository, REDIS, RedisKeys } from '@mailpush/store';
 
 const log = createLogger('limits');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { MailEvent } from '../queue';
+import type { MailEvent } from '@mailpush/queue';
 import {
   buildBurstSummaryNotification,
   buildMailNotification,

@@ -1,6 +1,6 @@
-import type { PushNotification } from '../push/push-notification';
-import type { MailEvent } from '../queue';
-import type { PrivacyTier } from '../store';
+import type { PushNotification } from '@mailpush/push/push-notification';
+import type { MailEvent } from '@mailpush/queue';
+import type { PrivacyTier } from '@mailpush/store';
 
 /** A sender name longer than this is noise on a lock screen. */
 const MAX_TITLE_BYTES = 256;

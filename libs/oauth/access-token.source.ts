@@ -1,7 +1,7 @@
-import { ClassifiedFailure, ErrorClass, classifyOAuthError } from '../errors';
-import type { AccessToken, AccessTokenSource } from '../imap/access-token-source';
-import type { Logger } from '../logging';
-import type { AccountRepository, OAuthAccess, OAuthRefreshLockRepository, StoredOAuthGrant } from '../store';
+import { ClassifiedFailure, ErrorClass, classifyOAuthError } from '@mailpush/errors';
+import type { AccessToken, AccessTokenSource } from '@mailpush/imap/access-token-source';
+import type { Logger } from '@mailpush/logging';
+import type { AccountRepository, OAuthAccess, OAuthRefreshLockRepository, StoredOAuthGrant } from '@mailpush/store';
 import type { TokenSet } from './oauth-provider.client';
 
 /** Longer than one token request may take (OAUTH_TIMEOUT_MS), so a live refresh never loses its lock. */

@@ -1,4 +1,4 @@
-import { OAuthErrorCode } from '../errors';
+import { OAuthErrorCode } from '@mailpush/errors';
 
 /** A token, userinfo or revocation reply is a few KB; anything past this is refused unread. */
 export const MAX_OAUTH_RESPONSE_BYTES = 64 * 1024;

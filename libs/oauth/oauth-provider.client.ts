@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
-import { OAuthErrorCode } from '../errors';
-import type { OAuthClient, Provider } from '../providers';
+import { OAuthErrorCode } from '@mailpush/errors';
+import type { OAuthClient, Provider } from '@mailpush/providers';
 import { boundedFetch } from './bounded-fetch';
 
 /** A provider that answers nothing within this long is down for this attempt. */

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config';
-import { ClassifiedFailure, ErrorClass } from '../errors';
-import type { AccessTokenSource } from '../imap/access-token-source';
-import { createLogger } from '../logging';
-import { ProviderRegistry } from '../providers';
-import { AccountRepository, OAuthRefreshLockRepository } from '../store';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { ClassifiedFailure, ErrorClass } from '@mailpush/errors';
+import type { AccessTokenSource } from '@mailpush/imap/access-token-source';
+import { createLogger } from '@mailpush/logging';
+import { ProviderRegistry } from '@mailpush/providers';
+import { AccountRepository, OAuthRefreshLockRepository } from '@mailpush/store';
 import { GrantTokenSource } from './access-token.source';
 import { OAuthProviderClient } from './oauth-provider.client';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig } from '@mailpush/config';
 import { parseProvidersFile } from './provider-file.schema';
 import { ProviderRegistry } from './provider-registry';
 

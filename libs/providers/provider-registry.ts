@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { toPublicProvider } from './provider-catalog';
 import type { OAuthClient, Provider, PublicProvider } from './provider.model';
 

@@ -6,10 +6,10 @@ import {
   type ProviderOptions,
   type ResponseFailure,
 } from '@parse/node-apn';
-import type { ApnsConfig } from '../config/app-config';
-import { ErrorClass } from '../errors/error-class';
-import { classifyApnsFailure, parseRetryAfter } from '../errors/push-error.classifier';
-import { fitNotification } from '../notifications/payload-fit';
+import type { ApnsConfig } from '@mailpush/config/app-config';
+import { ErrorClass } from '@mailpush/errors/error-class';
+import { classifyApnsFailure, parseRetryAfter } from '@mailpush/errors/push-error.classifier';
+import { fitNotification } from '@mailpush/notifications/payload-fit';
 import type { ApnsTokenStore } from './apns-token.store';
 import { PushDeliveryError, type ApnsDevice, type DeliveryResult, type PushNotification } from './push-notification';
 

@@ -12,10 +12,10 @@ import {
   type GoogleOAuthAccessToken,
 } from 'firebase-admin/app';
 import { getMessaging, type AndroidNotification, type Message, type Messaging } from 'firebase-admin/messaging';
-import type { FcmConfig } from '../config/app-config';
-import { ErrorClass } from '../errors/error-class';
-import { classifyFcmError } from '../errors/push-error.classifier';
-import { fitNotification } from '../notifications/payload-fit';
+import type { FcmConfig } from '@mailpush/config/app-config';
+import { ErrorClass } from '@mailpush/errors/error-class';
+import { classifyFcmError } from '@mailpush/errors/push-error.classifier';
+import { fitNotification } from '@mailpush/notifications/payload-fit';
 import { PushDeliveryError, type DeliveryResult, type PushNotification } from './push-notification';
 
 /** FCM HTTP v1: the message (without its target) must not exceed 4096 bytes. */

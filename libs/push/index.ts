@@ -47,4 +47,4 @@ export {
   classifyWebPushError,
   type ApnsFailureLike,
   type PushErrorClassification,
-} from '../errors/push-error.classifier';
+} from '@mailpush/errors/push-error.classifier';

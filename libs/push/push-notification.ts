@@ -1,4 +1,4 @@
-import type { ClassifiedError, ErrorClass } from '../errors/error-class';
+import type { ClassifiedError, ErrorClass } from '@mailpush/errors/error-class';
 
 /** What a push says, independent of the service that carries it. */
 export interface PushNotification {

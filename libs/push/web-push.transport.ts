@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
 import webpush from 'web-push';
-import type { WebPushConfig } from '../config/app-config';
-import { ErrorClass } from '../errors/error-class';
-import { classifyWebPushError } from '../errors/push-error.classifier';
-import { fitNotification } from '../notifications/payload-fit';
+import type { WebPushConfig } from '@mailpush/config/app-config';
+import { ErrorClass } from '@mailpush/errors/error-class';
+import { classifyWebPushError } from '@mailpush/errors/push-error.classifier';
+import { fitNotification } from '@mailpush/notifications/payload-fit';
 import {
   PushDeliveryError,
   type DeliveryResult,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '../config';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { createBullConnection } from './bullmq-connection';
 import { JOB_DEFAULTS, dedupJobOptions } from './job-defaults';
 import { reauthKey, type MailEvent, type ReauthEvent } from './mail-event';

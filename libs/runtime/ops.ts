@@ -1,8 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../config';
-import { startOpsServer } from '../metrics';
-import { REDIS } from '../store';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { startOpsServer } from '@mailpush/metrics';
+import { REDIS } from '@mailpush/store';
 
 export type OpsRole = 'api' | 'worker' | 'dispatcher' | 'all';
 

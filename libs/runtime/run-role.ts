@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig } from '../config';
-import { configureLogging, createLogger } from '../logging';
-import { MasterKeyMismatchError } from '../store/master-key-canary';
+import { ConfigError, loadConfig } from '@mailpush/config';
+import { configureLogging, createLogger } from '@mailpush/logging';
+import { MasterKeyMismatchError } from '@mailpush/store/master-key-canary';
 
 export type Stop = () => Promise<void>;
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../config';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { CredentialCipher } from './credential-cipher';
 import { newId, sha256Hex } from './ids';
 import { assertOwnerExists, reserveQuotaPlace } from './quota';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../config';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { CredentialCipher, CredentialCipherError } from './credential-cipher';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';

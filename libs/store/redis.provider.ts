@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { APP_CONFIG, type AppConfig, type RedisTarget } from '../config';
+import { APP_CONFIG, type AppConfig, type RedisTarget } from '@mailpush/config';
 
 export const REDIS = Symbol('REDIS');
 

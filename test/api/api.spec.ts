@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { eventually, freePort, startDovecot, startRedis, type DovecotHandle, type RedisHandle } from '../harness';
-import { RedisKeys } from '../../libs/store';
+import { RedisKeys } from '@mailpush/store';
 import { ApiClient } from '../support/api-client';
 import { makeAdminToken, makeApnsToken, makeFcmToken, makeMasterKey } from '../support/factories';
 import { RoleProcess } from '../support/role-process';

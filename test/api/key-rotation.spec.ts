@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { eventually, freePort, startDovecot, startRedis, type DovecotHandle, type RedisHandle } from '../harness';
-import { RedisKeys } from '../../libs/store';
+import { RedisKeys } from '@mailpush/store';
 import { ApiClient } from '../support/api-client';
 import { makeAdminToken, makeMasterKey } from '../support/factories';
 import { RoleProcess } from '../support/role-process';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { RedisKeys, sha256Hex } from '../../libs/store';
+import { RedisKeys, sha256Hex } from '@mailpush/store';
 import { startWebPushFake, type WebPushFake } from '../fakes/web-push-fake';
 import { eventually, freePort, startDovecot, startRedis, type DovecotHandle, type RedisHandle } from '../harness';
 import { ApiClient } from '../support/api-client';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { loadConfig } from '../../libs/config';
-import { AccountRepository, DeviceRepository, UserRepository } from '../../libs/store';
+import { loadConfig } from '@mailpush/config';
+import { AccountRepository, DeviceRepository, UserRepository } from '@mailpush/store';
 import { startApnsFake, type ApnsFake } from '../fakes/apns-fake';
 import { startFcmFake, type FcmFake } from '../fakes/fcm-fake';
 import {

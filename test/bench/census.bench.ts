@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { AccountCensus, AccountOwnershipReader, RedisKeys, type AccountStatus } from '../../libs/store';
+import { AccountCensus, AccountOwnershipReader, RedisKeys, type AccountStatus } from '@mailpush/store';
 import { startRedis } from '../harness';
 
 const STATUSES: AccountStatus[] = [

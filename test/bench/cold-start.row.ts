@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RedisKeys, SLOT_COUNT } from '../../libs/store';
+import { RedisKeys, SLOT_COUNT } from '@mailpush/store';
 import { eventually, startRedis } from '../harness';
 import { accountStatusCounts, seedMailboxes, startRole, type BenchRole, type BenchStack } from './bench-stack';
 import type { RowResult } from './bench-report';

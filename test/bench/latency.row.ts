@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { QueueName } from '../../libs/queue';
+import { QueueName } from '@mailpush/queue';
 import { eventually } from '../harness';
 import {
   redisSnapshot,

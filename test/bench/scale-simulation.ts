@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { SLOT_COUNT, RedisKeys, slotOf } from '../../libs/store';
+import { SLOT_COUNT, RedisKeys, slotOf } from '@mailpush/store';
 import { startRedis } from '../harness';
 import { seedAccounts } from '../support/slot-fleet';
 

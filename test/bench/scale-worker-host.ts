@@ -2,7 +2,7 @@
  * Child process of the scale simulation: hosts several simulated workers (the real SlotOwnership
  * with the watching stand-in) and answers the driver over IPC.
  */
-import { configureLogging } from '../../libs/logging';
+import { configureLogging } from '@mailpush/logging';
 import { startMember, type FleetMember } from '../support/slot-fleet';
 import type { HostReply, HostRequest } from './scale-simulation';
 

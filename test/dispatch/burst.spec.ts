@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { newId } from '../../libs/store';
+import { newId } from '@mailpush/store';
 import { eventually } from '../harness';
 import { makeApnsToken, makeFcmToken } from '../support/factories';
 import { makeMailEvent, startDispatchRig, type DispatchRig } from './dispatch.fixture';

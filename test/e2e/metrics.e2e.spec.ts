@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { rankedOwner, slotsRankedTo } from '../../apps/worker/src/account-ranking';
-import { SLOT_COUNT } from '../../libs/store';
+import { SLOT_COUNT } from '@mailpush/store';
 import { metricNames } from '../deploy/promql';
 import { K8S_DIR, kustomize, type K8sObject } from '../deploy/kustomize';
 import { eventually, freePort } from '../harness';

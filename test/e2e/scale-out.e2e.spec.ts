@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { rankedOwner } from '../../apps/worker/src/account-ranking';
 import { eventually } from '../harness';
-import { RedisKeys } from '../../libs/store';
+import { RedisKeys } from '@mailpush/store';
 import type { ApiClient } from '../support/api-client';
 import { makeApnsToken, makeMessage } from '../support/factories';
 import { createUser, linkAccount, startPipeline, type Pipeline } from '../support/pipeline.fixture';

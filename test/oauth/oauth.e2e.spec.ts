@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { RedisKeys } from '@mailpush/store';
 import { eventually, freePort, startOAuthServer, type OAuthServer } from '../harness';
 import type { ApiClient } from '../support/api-client';
 import { makeApnsToken, makeFcmToken, makeMessage } from '../support/factories';
@@ -168,7 +169,9 @@ describe('OAuth2 sign-in, silent refresh and the reconnect loop', { timeout: 300
     assert.deepEqual([linked.email, linked.auth, linked.oauthProvider], [EMAIL, 'oauth2', 'gmail']);
     assert.deepEqual(oauth.issued, { authorization_code: 1, refresh_token: 0 });
     // The grant is sealed: nothing in the account hash is a token in clear.
-    const stored = JSON.stringify(await raw.hgetall(`mp:account:${accountId}`));
+    const record = await raw.hgetall(RedisKeys.account(accountId));
+    assert.equal(record.email, EMAIL, 'the account record is where the key module says');
+    const stored = JSON.stringify(record);
     assert.ok(!/\b(rt|at)_[A-Za-z0-9_-]{20,}/.test(stored), 'a token is stored in clear');
 
     await p.dovecot.deliver(EMAIL, makeMessage({ from: 'Ada <ada@example.com>', subject: 'Signed in by OAuth' }));

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { loadConfig } from '../../libs/config';
-import { ClassifiedFailure } from '../../libs/errors';
-import { createLogger } from '../../libs/logging';
-import { GrantTokenSource, type TokenSet } from '../../libs/oauth';
+import { loadConfig } from '@mailpush/config';
+import { ClassifiedFailure } from '@mailpush/errors';
+import { createLogger } from '@mailpush/logging';
+import { GrantTokenSource, type TokenSet } from '@mailpush/oauth';
 import { ResponseBodyError } from 'oauth4webapi';
-import { AccountRepository, OAuthRefreshLockRepository, RedisKeys } from '../../libs/store';
+import { AccountRepository, OAuthRefreshLockRepository, RedisKeys } from '@mailpush/store';
 import { startRedis, type RedisHandle } from '../harness';
 import { makeAdminToken, makeMasterKey } from '../support/factories';
 

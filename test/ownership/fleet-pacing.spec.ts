@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { FleetConnectPacer } from '../../apps/worker/src/fleet-connect-pacer';
-import { ConnectPacer } from '../../libs/imap';
+import { ConnectPacer } from '@mailpush/imap';
 import { startRedis, type RedisHandle } from '../harness';
 
 const FLEET_RATE = 20;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { rankedSlotOwner } from '../../apps/worker/src/account-ranking';
-import { configureLogging } from '../../libs/logging';
-import { AccountRepository, CursorRepository, RedisKeys, SLOT_COUNT, UserRepository, slotOf } from '../../libs/store';
+import { configureLogging } from '@mailpush/logging';
+import { AccountRepository, CursorRepository, RedisKeys, SLOT_COUNT, UserRepository, slotOf } from '@mailpush/store';
 import { eventually, startFaultProxy, startRedis, type FaultProxy, type RedisHandle } from '../harness';
 import {
   seedAccounts,

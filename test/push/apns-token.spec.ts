@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { ApnsTokenStore, RedisApnsTokenBackend } from '../../libs/push';
-import { RedisKeys } from '../../libs/store';
+import { ApnsTokenStore, RedisApnsTokenBackend } from '@mailpush/push';
+import { RedisKeys } from '@mailpush/store';
 import { startRedis, type RedisHandle } from '../harness';
 
 const TEAM_ID = 'TEAM123456';

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { connect, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import type { ApnsConfig } from '../../libs/config/app-config';
-import { ErrorClass } from '../../libs/errors/error-class';
+import type { ApnsConfig } from '@mailpush/config/app-config';
+import { ErrorClass } from '@mailpush/errors/error-class';
 import {
   ApnsTokenStore,
   ApnsTransport,
   MemoryApnsTokenBackend,
   type ApnsTokenBackend,
   type PushNotification,
-} from '../../libs/push';
+} from '@mailpush/push';
 import { startApnsFake, type ApnsFake } from '../fakes/apns-fake';
 import { rejection } from './push-assertions';
 

@@ -3,9 +3,9 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { connect as http2Connect, type OutgoingHttpHeaders } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
-import type { FcmConfig } from '../../libs/config/app-config';
-import { ErrorClass } from '../../libs/errors/error-class';
-import { FcmTransport, type PushNotification } from '../../libs/push';
+import type { FcmConfig } from '@mailpush/config/app-config';
+import { ErrorClass } from '@mailpush/errors/error-class';
+import { FcmTransport, type PushNotification } from '@mailpush/push';
 import { startFcmFake, type FcmFake } from '../fakes/fcm-fake';
 import { rejection } from './push-assertions';
 

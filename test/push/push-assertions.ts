@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { PushDeliveryError } from '../../libs/push';
+import { PushDeliveryError } from '@mailpush/push';
 
 /** Awaits a send that must fail with a PushDeliveryError (a retriable or credential failure) and returns it. */
 export async function rejection(promise: Promise<unknown>): Promise<PushDeliveryError> {

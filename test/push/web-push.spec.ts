@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import webpush from 'web-push';
-import type { WebPushConfig } from '../../libs/config/app-config';
-import { ErrorClass } from '../../libs/errors/error-class';
-import { WEB_PUSH_MAX_PLAINTEXT_BYTES, WebPushTransport, type PushNotification } from '../../libs/push';
+import type { WebPushConfig } from '@mailpush/config/app-config';
+import { ErrorClass } from '@mailpush/errors/error-class';
+import { WEB_PUSH_MAX_PLAINTEXT_BYTES, WebPushTransport, type PushNotification } from '@mailpush/push';
 import { startWebPushFake, type WebPushFake } from '../fakes/web-push-fake';
 import { rejection } from './push-assertions';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { DeadLetterRepository } from '../../libs/delivery';
-import { ErrorClass } from '../../libs/errors';
-import { JobName, deliveryJobId } from '../../libs/queue';
+import { DeadLetterRepository } from '@mailpush/delivery';
+import { ErrorClass } from '@mailpush/errors';
+import { JobName, deliveryJobId } from '@mailpush/queue';
 import { makeMailEvent } from '../dispatch/dispatch.fixture';
 import { startRedis, type RedisHandle } from '../harness';
 import { makeApnsToken } from '../support/factories';

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../libs/config';
-import { createRedis, createRedisConnection, redisTlsOptions } from '../../libs/store';
+import { loadConfig } from '@mailpush/config';
+import { createRedis, createRedisConnection, redisTlsOptions } from '@mailpush/store';
 import {
   eventually,
   findExecutable,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DeadLetterRepository } from '../../libs/delivery';
-import { ErrorClass } from '../../libs/errors';
+import { DeadLetterRepository } from '@mailpush/delivery';
+import { ErrorClass } from '@mailpush/errors';
 import {
   JOB_DEFAULTS,
   JobName,
@@ -12,8 +12,8 @@ import {
   deliveryJobId,
   type DeliveryJob,
   type MailEvent,
-} from '../../libs/queue';
-import { sha256Hex } from '../../libs/store';
+} from '@mailpush/queue';
+import { sha256Hex } from '@mailpush/store';
 import { makeMailEvent } from '../dispatch/dispatch.fixture';
 import { eventually, startFaultProxy, type FaultProxy } from '../harness';
 import { ApiClient } from '../support/api-client';

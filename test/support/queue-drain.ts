@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QueueName } from '../../libs/queue';
+import { QueueName } from '@mailpush/queue';
 import { eventually } from '../harness';
 
 /** Waits until no job is waiting, active, delayed or prioritized in either mailpush queue. */

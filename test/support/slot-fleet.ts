@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { SlotOwnership, type ReleaseReason, type SlotHost } from '../../apps/worker/src/slot-ownership';
-import { loadConfig } from '../../libs/config';
-import { AccountRepository, LeaseRepository, RedisKeys, WorkerMembership, slotOf, type Lease } from '../../libs/store';
+import { loadConfig } from '@mailpush/config';
+import { AccountRepository, LeaseRepository, RedisKeys, WorkerMembership, slotOf, type Lease } from '@mailpush/store';
 import { makeAdminToken, makeMasterKey } from './factories';
 
 /**

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { Redis } from 'ioredis';
-import { ConnectPacer, MailboxWatcher, type NewMail } from '../../libs/imap';
-import { configureLogging, createLogger } from '../../libs/logging';
+import { ConnectPacer, MailboxWatcher, type NewMail } from '@mailpush/imap';
+import { configureLogging, createLogger } from '@mailpush/logging';
 import {
   CursorRepository,
   LeaseRepository,
@@ -11,7 +11,7 @@ import {
   type AccountStatusUpdate,
   type Lease,
   type MailboxCursor,
-} from '../../libs/store';
+} from '@mailpush/store';
 import { buildMessage, eventually, startDovecot, startRedis, type DovecotHandle, type RedisHandle } from '../harness';
 import { makeMessage } from '../support/factories';
 

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { eventually, imapScript, type HostileKind, type ProxiedConnection } from '../harness';
-import { RedisKeys } from '../../libs/store';
+import { RedisKeys } from '@mailpush/store';
 import { makeMessage } from '../support/factories';
 import type { Pipeline } from '../support/pipeline.fixture';
 import { assertExactlyOnce, linkSubject, startWatchPipeline, subjects, type Subject } from './watch-fixture';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConnectPacer, MailboxWatcher, type WatchSettings } from '../../libs/imap';
-import { configureLogging, createLogger } from '../../libs/logging';
-import type { AccountStatusUpdate, MailboxCursor } from '../../libs/store';
+import { ConnectPacer, MailboxWatcher, type WatchSettings } from '@mailpush/imap';
+import { configureLogging, createLogger } from '@mailpush/logging';
+import type { AccountStatusUpdate, MailboxCursor } from '@mailpush/store';
 import { eventually, imapScript, startFaultProxy, type FaultProxy } from '../harness';
 
 const SETTINGS: WatchSettings = {

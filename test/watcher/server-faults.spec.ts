@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { eventually } from '../harness';
-import { RedisKeys } from '../../libs/store';
+import { RedisKeys } from '@mailpush/store';
 import { makeMessage } from '../support/factories';
 import type { Pipeline } from '../support/pipeline.fixture';
 import { assertExactlyOnce, linkSubject, startWatchPipeline, subjects, type Subject } from './watch-fixture';

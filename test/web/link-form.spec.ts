@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { eventually, freePort, startDovecot, startRedis, type DovecotHandle, type RedisHandle } from '../harness';
 import { Redis } from 'ioredis';
-import { LinkSessionRepository, RedisKeys, sha256Hex } from '../../libs/store';
+import { LinkSessionRepository, RedisKeys, sha256Hex } from '@mailpush/store';
 import { ApiClient } from '../support/api-client';
 import { launchChromium } from '../support/chromium';
 import { makeAdminToken, makeMasterKey } from '../support/factories';

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { bootstrapApi } from '../../api/src/bootstrap';
 import { bootstrapDispatcher } from '../../dispatcher/src/bootstrap';
 import { bootstrapWorker } from '../../worker/src/bootstrap';
-import { runRole, serveOps } from '../../../libs/runtime';
+import { runRole, serveOps } from '@mailpush/runtime';
 
 /** One machine, one process: api + worker + dispatcher together (`npm start`). */
 runRole('all', async () => {

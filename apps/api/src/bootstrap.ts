@@ -1,8 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { APP_CONFIG, type AppConfig } from '../../../libs/config';
-import { NestLogger, createLogger } from '../../../libs/logging';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { NestLogger, createLogger } from '@mailpush/logging';
 import { ApiModule } from './api.module';
 import { httpMetrics } from './common/http-metrics.middleware';
 import { httpHygiene } from './common/http-hygiene';

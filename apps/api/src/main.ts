@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runRole, serveOps } from '../../../libs/runtime';
+import { runRole, serveOps } from '@mailpush/runtime';
 import { bootstrapApi } from './bootstrap';
 
 runRole('api', async () => {

@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestLogger } from '../../../libs/logging';
+import { NestLogger } from '@mailpush/logging';
 import { DispatcherModule } from './dispatcher.module';
 
 export async function bootstrapDispatcher(): Promise<INestApplicationContext> {

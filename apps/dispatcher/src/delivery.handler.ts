@@ -1,16 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import { BurstBudget, ReconnectLinks, type DeliveriesJobData, type DeliveriesJobName } from '../../../libs/delivery';
-import { createLogger } from '../../../libs/logging';
-import { BoundedLabel, metrics } from '../../../libs/metrics';
-import {
-  buildBurstSummaryNotification,
-  buildMailNotification,
-  buildReauthNotification,
-} from '../../../libs/notifications';
-import { PushDeliveryError, type PushNotification } from '../../../libs/push';
-import { JobName, type BurstSummaryJob, type DeliveryJob, type ReauthDeliveryJob } from '../../../libs/queue';
-import { AccountRepository, DeviceRepository, type Device } from '../../../libs/store';
+import { BurstBudget, ReconnectLinks, type DeliveriesJobData, type DeliveriesJobName } from '@mailpush/delivery';
+import { createLogger } from '@mailpush/logging';
+import { BoundedLabel, metrics } from '@mailpush/metrics';
+import { buildBurstSummaryNotification, buildMailNotification, buildReauthNotification } from '@mailpush/notifications';
+import { PushDeliveryError, type PushNotification } from '@mailpush/push';
+import { JobName, type BurstSummaryJob, type DeliveryJob, type ReauthDeliveryJob } from '@mailpush/queue';
+import { AccountRepository, DeviceRepository, type Device } from '@mailpush/store';
 import { PushTransports } from './push-transports';
 
 const log = createLogger('dispatcher');

@@ -1,16 +1,16 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { Worker, type Job } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '../../../libs/config';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import {
   DeadLetterRepository,
   type DeadLetterJob,
   type DeliveriesJobData,
   type DeliveriesJobName,
-} from '../../../libs/delivery';
-import { ErrorClass } from '../../../libs/errors';
-import { createLogger } from '../../../libs/logging';
-import { metrics } from '../../../libs/metrics';
-import { PushDeliveryError } from '../../../libs/push';
+} from '@mailpush/delivery';
+import { ErrorClass } from '@mailpush/errors';
+import { createLogger } from '@mailpush/logging';
+import { metrics } from '@mailpush/metrics';
+import { PushDeliveryError } from '@mailpush/push';
 import {
   JobName,
   QueueName,
@@ -22,8 +22,8 @@ import {
   type MailEvent,
   type ReauthEvent,
   withoutContent,
-} from '../../../libs/queue';
-import { DeviceRepository } from '../../../libs/store';
+} from '@mailpush/queue';
+import { DeviceRepository } from '@mailpush/store';
 import { deliveryBackoffMs } from './delivery-backoff';
 import { DeliveryHandler, type DeliveryOutcome } from './delivery.handler';
 import { FanOutService, type FanOutOutcome } from './fan-out.service';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '../../../libs/config';
-import { BurstBudget, DeadLetterRepository, ReconnectLinks, UserEventsPublisher } from '../../../libs/delivery';
-import { StoreModule } from '../../../libs/store';
+import { ConfigModule } from '@mailpush/config';
+import { BurstBudget, DeadLetterRepository, ReconnectLinks, UserEventsPublisher } from '@mailpush/delivery';
+import { StoreModule } from '@mailpush/store';
 import { DeliveryHandler } from './delivery.handler';
 import { DispatchConsumers } from './dispatch.consumers';
 import { FanOutService } from './fan-out.service';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '../../../libs/config';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import {
   BurstBudget,
   ReconnectLinks,
@@ -9,8 +9,8 @@ import {
   type DeliveriesJobData,
   type DeliveriesJobName,
   type DeliveriesQueue,
-} from '../../../libs/delivery';
-import { metrics } from '../../../libs/metrics';
+} from '@mailpush/delivery';
+import { metrics } from '@mailpush/metrics';
 import {
   JobName,
   burstSummaryJobId,
@@ -19,8 +19,8 @@ import {
   reauthDeliveryJobId,
   type MailEvent,
   type ReauthEvent,
-} from '../../../libs/queue';
-import { AccountRepository, DeviceRepository, UserRepository } from '../../../libs/store';
+} from '@mailpush/queue';
+import { AccountRepository, DeviceRepository, UserRepository } from '@mailpush/store';
 
 export type FanOutOutcome =
   | { status: 'fanned_out'; devices: number; individually: number; inSummary: number }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../../../libs/config';
-import { createLogger } from '../../../libs/logging';
-import { metrics } from '../../../libs/metrics';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { createLogger } from '@mailpush/logging';
+import { metrics } from '@mailpush/metrics';
 import {
   ApnsTokenStore,
   ApnsTransport,
@@ -13,8 +13,8 @@ import {
   type DeliveryResult,
   type PushNotification,
   type WebPushSubscription,
-} from '../../../libs/push';
-import { REDIS, RedisKeys, type Device, type Platform } from '../../../libs/store';
+} from '@mailpush/push';
+import { REDIS, RedisKeys, type Device, type Platform } from '@mailpush/store';
 
 const log = createLogger('transports');
 

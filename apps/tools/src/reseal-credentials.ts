@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
-import { ConfigError, ConfigModule, loadConfig } from '../../../libs/config';
-import { AccountRepository, DeviceRepository, MasterKeyCanary, StoreModule } from '../../../libs/store';
+import { ConfigError, ConfigModule, loadConfig } from '@mailpush/config';
+import { AccountRepository, DeviceRepository, MasterKeyCanary, StoreModule } from '@mailpush/store';
 
 @Module({ imports: [ConfigModule, StoreModule] })
 class ToolsModule {}

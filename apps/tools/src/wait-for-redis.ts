@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, loadConfig } from '../../../libs/config';
-import type { RedisTarget } from '../../../libs/config';
-import { createRedisConnection } from '../../../libs/store';
+import { ConfigError, loadConfig } from '@mailpush/config';
+import type { RedisTarget } from '@mailpush/config';
+import { createRedisConnection } from '@mailpush/store';
 
 const RETRY_MS = 2_000;
 const SAY_EVERY_MS = 10_000;

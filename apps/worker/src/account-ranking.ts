@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SLOT_COUNT, slotOf } from '../../../libs/store';
+import { SLOT_COUNT, slotOf } from '@mailpush/store';
 
 /** Scores of one worker for every slot, computed once per worker id (4,096 hashes). */
 const scoreCache = new Map<string, Uint32Array>();

@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../../../libs/config';
-import { ConnectPacer, MailboxWatcher, imapEndpointPolicy, type WatchSettings } from '../../../libs/imap';
-import { createLogger } from '../../../libs/logging';
-import { metrics } from '../../../libs/metrics';
-import { MailEventsProducer } from '../../../libs/queue';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { ConnectPacer, MailboxWatcher, imapEndpointPolicy, type WatchSettings } from '@mailpush/imap';
+import { createLogger } from '@mailpush/logging';
+import { metrics } from '@mailpush/metrics';
+import { MailEventsProducer } from '@mailpush/queue';
 import {
   AccountRepository,
   CursorRepository,
@@ -15,7 +15,7 @@ import {
   type AccountStatus,
   type Lease,
   WorkerMembership,
-} from '../../../libs/store';
+} from '@mailpush/store';
 import { CredentialHooks } from './credential-hooks';
 import { FleetConnectPacer } from './fleet-connect-pacer';
 import { toMailEvents } from './mail-events.mapper';

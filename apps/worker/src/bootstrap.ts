@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestLogger } from '../../../libs/logging';
+import { NestLogger } from '@mailpush/logging';
 import { WorkerModule } from './worker.module';
 
 export async function bootstrapWorker(): Promise<INestApplicationContext> {

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { MailboxWatcherDeps } from '../../../libs/imap';
-import { createLogger } from '../../../libs/logging';
-import { metrics } from '../../../libs/metrics';
-import { TokenSourceFactory } from '../../../libs/oauth';
-import { MailEventsProducer } from '../../../libs/queue';
-import type { Account } from '../../../libs/store';
+import type { MailboxWatcherDeps } from '@mailpush/imap';
+import { createLogger } from '@mailpush/logging';
+import { metrics } from '@mailpush/metrics';
+import { TokenSourceFactory } from '@mailpush/oauth';
+import { MailEventsProducer } from '@mailpush/queue';
+import type { Account } from '@mailpush/store';
 
 const log = createLogger('supervisor');
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { ConnectPacer } from '../../../libs/imap';
-import { createLogger } from '../../../libs/logging';
-import { LuaScript, RedisKeys } from '../../../libs/store';
+import type { ConnectPacer } from '@mailpush/imap';
+import { createLogger } from '@mailpush/logging';
+import { LuaScript, RedisKeys } from '@mailpush/store';
 
 const log = createLogger('pacer');
 

@@ -1,6 +1,6 @@
-import type { NewMail, NewMessage } from '../../../libs/imap';
-import { messageKey, summaryKey, type MailEvent } from '../../../libs/queue';
-import type { Account } from '../../../libs/store';
+import type { NewMail, NewMessage } from '@mailpush/imap';
+import { messageKey, summaryKey, type MailEvent } from '@mailpush/queue';
+import type { Account } from '@mailpush/store';
 
 /**
  * What the watcher saw, as queue events: one per message (job id = message key), or one summary

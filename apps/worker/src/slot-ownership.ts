@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { createLogger } from '../../../libs/logging';
+import { createLogger } from '@mailpush/logging';
 import {
   decodeAnnouncement,
   RedisKeys,
@@ -8,7 +8,7 @@ import {
   type LeaseRepository,
   type SlotLease,
   type WorkerMembership,
-} from '../../../libs/store';
+} from '@mailpush/store';
 import { slotsRankedTo } from './account-ranking';
 
 const log = createLogger('ownership');
@@ -368,6 +368,11 @@ export class SlotOwnership {
     try {
       const outcome = await this.host.reconcile(accountId, { ...h.lease, accountId });
       if (outcome === 'gone' && this.held.get(slot) === h) h.accounts.delete(accountId);
+      // The slot was handed over or dropped while the host was starting the account: that
+      // release ran before this start, so stop the account now (unless the slot is ours again).
+      const now = this.held.get(slot);
+      const ownedAgain = now !== undefined && now !== h && !now.releasing && now.accounts.has(accountId);
+      if ((now !== h || h.releasing) && !ownedAgain) await this.host.release(accountId, 'handover');
     } catch (err) {
       log.warn('could not reconcile account', { accountId, err });
     }

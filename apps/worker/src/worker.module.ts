@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '../../../libs/config';
-import { TokenSourceFactory } from '../../../libs/oauth';
-import { ProviderRegistry } from '../../../libs/providers';
-import { MailEventsProducer } from '../../../libs/queue';
-import { StoreModule } from '../../../libs/store';
+import { ConfigModule } from '@mailpush/config';
+import { TokenSourceFactory } from '@mailpush/oauth';
+import { ProviderRegistry } from '@mailpush/providers';
+import { MailEventsProducer } from '@mailpush/queue';
+import { StoreModule } from '@mailpush/store';
 import { AccountSupervisor } from './account-supervisor';
 import { CredentialHooks } from './credential-hooks';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { writeHeapSnapshot } from 'node:v8';
 import { ImapFlow } from 'imapflow';
-import { RESPONSE_LIMITS } from '../../../libs/imap/imap-client.factory';
+import { RESPONSE_LIMITS } from '@mailpush/imap/imap-client.factory';
 import type { HolderCommand, HolderLogin, HolderMode, HolderReport } from './idle-holder.protocol';
 
 /** The worker's defaults for the settings that shape a connection's timers and buffers. */

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
-import { AccountRepository, type Account, type User } from '../../../../libs/store';
+import { AccountRepository, type Account, type User } from '@mailpush/store';
 import { notFound } from '../common/api-error';
-import type { LoginRequester } from '../../../../libs/limits';
+import type { LoginRequester } from '@mailpush/limits';
 import { CurrentUser, UserGuard } from '../common/auth.guards';
 import { Requester } from '../common/requester';
 import { ZodBodyPipe } from '../common/zod-body.pipe';

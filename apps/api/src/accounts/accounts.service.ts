@@ -1,10 +1,10 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import type { ClassifiedError } from '../../../../libs/errors';
-import { imapEndpointPolicy, verifyImapLogin, type LoginCheck } from '../../../../libs/imap';
-import { LoginLimiter, type LoginRequester } from '../../../../libs/limits';
-import { createLogger } from '../../../../libs/logging';
-import { AccountRepository, QuotaExceededError, type Account, type ImapEndpoint } from '../../../../libs/store';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import type { ClassifiedError } from '@mailpush/errors';
+import { imapEndpointPolicy, verifyImapLogin, type LoginCheck } from '@mailpush/imap';
+import { LoginLimiter, type LoginRequester } from '@mailpush/limits';
+import { createLogger } from '@mailpush/logging';
+import { AccountRepository, QuotaExceededError, type Account, type ImapEndpoint } from '@mailpush/store';
 import { ApiError, TooManyRequestsError, notFound } from '../common/api-error';
 import type { CreateAccountBody, ReplaceCredentialsBody } from './account.schemas';
 

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { DEAD_LETTER_MAX } from '../../../../libs/delivery';
+import { DEAD_LETTER_MAX } from '@mailpush/delivery';
 import { notFound } from '../common/api-error';
 import { AdminGuard } from '../common/auth.guards';
 import { DeadLettersService, type DeadLetterView } from './dead-letters.service';

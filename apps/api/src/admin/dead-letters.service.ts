@@ -1,13 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Job } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import {
-  DeadLetterRepository,
-  createDeliveriesQueue,
-  type DeadLetter,
-  type DeliveriesQueue,
-} from '../../../../libs/delivery';
-import { JobName, dedupJobOptions } from '../../../../libs/queue';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { DeadLetterRepository, createDeliveriesQueue, type DeadLetter, type DeliveriesQueue } from '@mailpush/delivery';
+import { JobName, dedupJobOptions } from '@mailpush/queue';
 
 /** What an operator sees of a dead letter: ids, codes and counts; never sender, subject or token. */
 export interface DeadLetterView {

@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, Injectable, UseGuards, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import { DeadLetterRepository } from '../../../../libs/delivery';
-import { QueueName, createBullConnection } from '../../../../libs/queue';
-import { AccountRepository, WorkerMembership, type AccountStatus } from '../../../../libs/store';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { DeadLetterRepository } from '@mailpush/delivery';
+import { QueueName, createBullConnection } from '@mailpush/queue';
+import { AccountRepository, WorkerMembership, type AccountStatus } from '@mailpush/store';
 import { AdminGuard } from '../common/auth.guards';
 
 type QueueCounts = Record<'waiting' | 'active' | 'delayed' | 'prioritized' | 'failed' | 'completed', number>;

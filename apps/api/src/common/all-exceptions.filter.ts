@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Response } from 'express';
-import { createLogger } from '../../../../libs/logging';
-import { OwnerGoneError, QuotaExceededError } from '../../../../libs/store';
+import { createLogger } from '@mailpush/logging';
+import { OwnerGoneError, QuotaExceededError } from '@mailpush/store';
 import { TooManyRequestsError } from './api-error';
 
 const log = createLogger('api');

@@ -9,8 +9,8 @@ import {
 import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
-import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import { LinkSessionRepository, UserRepository, type User } from '../../../../libs/store';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { LinkSessionRepository, UserRepository, type User } from '@mailpush/store';
 import { ApiError } from './api-error';
 
 function bearer(req: Request): string | undefined {

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { AppConfig } from '../../../../libs/config';
+import type { AppConfig } from '@mailpush/config';
 
 /** One year, as browsers' HSTS preload lists expect. */
 const HSTS = 'max-age=31536000; includeSubDomains';

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { metrics } from '../../../../libs/metrics';
+import { metrics } from '@mailpush/metrics';
 
 /**
  * Counts every API request by the route pattern that served it (`/v1/accounts/:id`), never the

@@ -1,7 +1,7 @@
 import { type ExecutionContext, createParamDecorator } from '@nestjs/common';
 import type { Request } from 'express';
-import type { LoginRequester } from '../../../../libs/limits';
-import { sha256Hex, type User } from '../../../../libs/store';
+import type { LoginRequester } from '@mailpush/limits';
+import { sha256Hex, type User } from '@mailpush/store';
 import type { LinkSessionContext } from './auth.guards';
 
 type RequesterRequest = Request & { user?: User; linkSession?: LinkSessionContext };

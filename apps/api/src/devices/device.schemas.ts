@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_ENDPOINT_LENGTH, subscriptionProblem } from '../../../../libs/push';
+import { MAX_ENDPOINT_LENGTH, subscriptionProblem } from '@mailpush/push';
 
 const privacy = z.enum(['full', 'sender', 'none']).default('full');
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { DeviceRepository, type Device, type User } from '../../../../libs/store';
+import { DeviceRepository, type Device, type User } from '@mailpush/store';
 import { notFound } from '../common/api-error';
 import { CurrentUser, UserGuard } from '../common/auth.guards';
 import { ZodBodyPipe } from '../common/zod-body.pipe';

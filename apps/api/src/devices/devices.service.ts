@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import { EndpointNotAllowedError, assertPublicEndpoint } from '../../../../libs/push';
-import { DeviceRepository, type Device } from '../../../../libs/store';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { EndpointNotAllowedError, assertPublicEndpoint } from '@mailpush/push';
+import { DeviceRepository, type Device } from '@mailpush/store';
 import { ApiError } from '../common/api-error';
 import type { CreateDeviceBody } from './device.schemas';
 

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus, Inject } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { ApiError } from '../common/api-error';
 
 /** The VAPID public key a web page passes to `pushManager.subscribe({ applicationServerKey })`. Public by design. */

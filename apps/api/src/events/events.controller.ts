@@ -1,6 +1,6 @@
 import { Controller, Get, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { User } from '../../../../libs/store';
+import type { User } from '@mailpush/store';
 import { CurrentUser, UserGuard } from '../common/auth.guards';
 import { EventStreamService } from './event-stream.service';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import { createLogger } from '../../../../libs/logging';
-import { RedisKeys, createRedisConnection, type Redis } from '../../../../libs/store';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { createLogger } from '@mailpush/logging';
+import { RedisKeys, createRedisConnection, type Redis } from '@mailpush/store';
 
 const log = createLogger('events');
 

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpStatus, Inject } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { REDIS } from '../../../../libs/store';
+import { REDIS } from '@mailpush/store';
 import { ApiError } from '../common/api-error';
 
 /** Probes on the public port too (load balancers); `/metrics` is on the ops port only (libs/runtime/ops.ts). */

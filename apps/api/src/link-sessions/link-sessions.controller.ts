@@ -13,9 +13,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import { createLogger } from '../../../../libs/logging';
-import { AccountRepository, LinkSessionRepository, type User } from '../../../../libs/store';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { createLogger } from '@mailpush/logging';
+import { AccountRepository, LinkSessionRepository, type User } from '@mailpush/store';
 import { createAccountSchema, type CreateAccountBody } from '../accounts/account.schemas';
 import { presentAccount } from '../accounts/accounts.controller';
 import { AccountsService } from '../accounts/accounts.service';
@@ -34,7 +34,7 @@ import { presentDevice } from '../devices/devices.controller';
 import { DevicesService } from '../devices/devices.service';
 import { EventStreamService } from '../events/event-stream.service';
 import { Requester } from '../common/requester';
-import type { LoginRequester } from '../../../../libs/limits';
+import type { LoginRequester } from '@mailpush/limits';
 
 const log = createLogger('link-sessions');
 

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import { ErrorClass, classifyOAuthError } from '../../../../libs/errors';
-import { imapEndpointPolicy, verifyImapLogin } from '../../../../libs/imap';
-import { LoginLimiter } from '../../../../libs/limits';
-import { createLogger } from '../../../../libs/logging';
-import { OAuthProviderClient, pkcePair, randomNonce } from '../../../../libs/oauth';
-import { ProviderRegistry, type Provider } from '../../../../libs/providers';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { ErrorClass, classifyOAuthError } from '@mailpush/errors';
+import { imapEndpointPolicy, verifyImapLogin } from '@mailpush/imap';
+import { LoginLimiter } from '@mailpush/limits';
+import { createLogger } from '@mailpush/logging';
+import { OAuthProviderClient, pkcePair, randomNonce } from '@mailpush/oauth';
+import { ProviderRegistry, type Provider } from '@mailpush/providers';
 import {
   AccountRepository,
   LinkSessionRepository,
@@ -15,7 +15,7 @@ import {
   UserRepository,
   sha256Hex,
   type ImapEndpoint,
-} from '../../../../libs/store';
+} from '@mailpush/store';
 import type { OAuthFailure } from './oauth-pages';
 
 const log = createLogger('oauth');

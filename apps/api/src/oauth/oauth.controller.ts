@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { failurePage, PAGE_HEADERS, type OAuthFailure } from './oauth-pages';
 import { OAuthLinkService } from './oauth-link.service';
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Param, Put, UseGuards } from '@nestjs/common';
-import { LinkSessionRepository, sha256Hex } from '../../../../libs/store';
+import { LinkSessionRepository, sha256Hex } from '@mailpush/store';
 import { replaceCredentialsSchema, type ReplaceCredentialsBody } from '../accounts/account.schemas';
 import { presentAccount } from '../accounts/accounts.controller';
 import { AccountsService } from '../accounts/accounts.service';
@@ -12,7 +12,7 @@ import {
 } from '../common/auth.guards';
 import { Requester } from '../common/requester';
 import { ZodBodyPipe } from '../common/zod-body.pipe';
-import type { LoginRequester } from '../../../../libs/limits';
+import type { LoginRequester } from '@mailpush/limits';
 import { HttpStatus } from '@nestjs/common';
 
 /**

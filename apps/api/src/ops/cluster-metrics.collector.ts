@@ -3,12 +3,12 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import { DeadLetterRepository } from '../../../../libs/delivery';
-import { createLogger } from '../../../../libs/logging';
-import { clusterExport, clusterMetrics } from '../../../../libs/metrics';
-import { QueueName, createBullConnection } from '../../../../libs/queue';
-import { AccountCensus, REDIS, RedisKeys, WorkerMembership, type AccountStatus } from '../../../../libs/store';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { DeadLetterRepository } from '@mailpush/delivery';
+import { createLogger } from '@mailpush/logging';
+import { clusterExport, clusterMetrics } from '@mailpush/metrics';
+import { QueueName, createBullConnection } from '@mailpush/queue';
+import { AccountCensus, REDIS, RedisKeys, WorkerMembership, type AccountStatus } from '@mailpush/store';
 
 const log = createLogger('cluster-metrics');
 

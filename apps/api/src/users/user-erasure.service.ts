@@ -1,11 +1,11 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../../../../libs/config';
-import { DeadLetterRepository } from '../../../../libs/delivery';
-import { LoginLimiter } from '../../../../libs/limits';
-import { createLogger } from '../../../../libs/logging';
-import { QueueName, createBullConnection } from '../../../../libs/queue';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { DeadLetterRepository } from '@mailpush/delivery';
+import { LoginLimiter } from '@mailpush/limits';
+import { createLogger } from '@mailpush/logging';
+import { QueueName, createBullConnection } from '@mailpush/queue';
 import {
   AccountRepository,
   DeviceRepository,
@@ -15,7 +15,7 @@ import {
   RedisKeys,
   UserRepository,
   scanKeys,
-} from '../../../../libs/store';
+} from '@mailpush/store';
 
 const log = createLogger('users');
 

@@ -1,5 +1,5 @@
 import { Controller, Delete, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { UserRepository } from '../../../../libs/store';
+import { UserRepository } from '@mailpush/store';
 import { notFound } from '../common/api-error';
 import { AdminGuard } from '../common/auth.guards';
 import { UserErasureService } from './user-erasure.service';

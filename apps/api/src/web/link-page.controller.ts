@@ -1,6 +1,6 @@
 import { Controller, Get, HttpStatus, Param, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { createLogger } from '../../../../libs/logging';
+import { createLogger } from '@mailpush/logging';
 import { ApiError } from '../common/api-error';
 import { STATIC_DIR, loadStaticAssets, type StaticAsset } from './static-assets';
 
