@@ -9,7 +9,7 @@ import {
 import type { ApnsConfig } from '@mailpush/config/app-config';
 import { ErrorClass } from '@mailpush/errors/error-class';
 import { classifyApnsFailure, parseRetryAfter } from '@mailpush/errors/push-error.classifier';
-import { fitNotification } from '@mailpush/notifications/payload-fit';
+import { fitNotification } from './payload-fit';
 import type { ApnsTokenStore } from './apns-token.store';
 import { PushDeliveryError, type ApnsDevice, type DeliveryResult, type PushNotification } from './push-notification';
 

@@ -15,7 +15,7 @@ import { getMessaging, type AndroidNotification, type Message, type Messaging } 
 import type { FcmConfig } from '@mailpush/config/app-config';
 import { ErrorClass } from '@mailpush/errors/error-class';
 import { classifyFcmError } from '@mailpush/errors/push-error.classifier';
-import { fitNotification } from '@mailpush/notifications/payload-fit';
+import { fitNotification } from './payload-fit';
 import { PushDeliveryError, type DeliveryResult, type PushNotification } from './push-notification';
 
 /** FCM HTTP v1: the message (without its target) must not exceed 4096 bytes. */

@@ -41,6 +41,7 @@ export {
   MAX_ENDPOINT_LENGTH,
 } from './web-push-endpoint';
 export { InFlightLimiter } from './in-flight-limiter';
+export { fitNotification } from './payload-fit';
 export {
   classifyApnsFailure,
   classifyFcmError,

@@ -4,7 +4,7 @@ import webpush from 'web-push';
 import type { WebPushConfig } from '@mailpush/config/app-config';
 import { ErrorClass } from '@mailpush/errors/error-class';
 import { classifyWebPushError } from '@mailpush/errors/push-error.classifier';
-import { fitNotification } from '@mailpush/notifications/payload-fit';
+import { fitNotification } from './payload-fit';
 import {
   PushDeliveryError,
   type DeliveryResult,
