@@ -7,8 +7,9 @@ import {
   type ResponseFailure,
 } from '@parse/node-apn';
 import type { ApnsConfig } from '@mailpush/config/app-config';
-import { ErrorClass } from '@mailpush/errors/error-class';
-import { classifyApnsFailure, parseRetryAfter } from '@mailpush/errors/push-error.classifier';
+import { ErrorClass, ErrorCode } from '@mailpush/errors';
+import { classifyApnsFailure } from './apns-error.classifier';
+import { parseRetryAfter } from './push-failure';
 import { fitNotification } from './payload-fit';
 import type { ApnsTokenStore } from './apns-token.store';
 import { PushDeliveryError, type ApnsDevice, type DeliveryResult, type PushNotification } from './push-notification';
@@ -54,21 +55,21 @@ export class ApnsTransport {
     if (this.closed) {
       throw new PushDeliveryError('apns', {
         errorClass: ErrorClass.Transient,
-        code: 'transport_closed',
+        code: ErrorCode.TransportClosed,
         message: 'APNs transport is shut down',
       });
     }
     if (!TOKEN_PATTERN.test(device.token)) {
       return {
         status: 'rejected',
-        code: 'invalid_token',
+        code: ErrorCode.InvalidToken,
         message: 'APNs device token is not a hex string of 64-200 digits',
       };
     }
     if (Buffer.byteLength(n.collapseKey, 'utf8') > APNS_MAX_COLLAPSE_ID_BYTES) {
       return {
         status: 'rejected',
-        code: 'bad_collapse_id',
+        code: ErrorCode.BadCollapseId,
         message: `collapse key exceeds ${APNS_MAX_COLLAPSE_ID_BYTES} bytes`,
       };
     }
@@ -79,7 +80,7 @@ export class ApnsTransport {
     if (!fitted) {
       return {
         status: 'rejected',
-        code: 'payload_too_large',
+        code: ErrorCode.PayloadTooLarge,
         message: `APNs payload exceeds ${APNS_MAX_PAYLOAD_BYTES} bytes`,
       };
     }
@@ -91,7 +92,7 @@ export class ApnsTransport {
     } catch {
       throw new PushDeliveryError('apns', {
         errorClass: ErrorClass.Transient,
-        code: 'provider_token_unavailable',
+        code: ErrorCode.ProviderTokenUnavailable,
         message: 'The shared APNs provider token could not be read or minted',
       });
     }
@@ -116,7 +117,7 @@ export class ApnsTransport {
 
     const { classified, deadToken } = classifyApnsFailure(failure);
     if (deadToken) return { status: 'dead_token', code: classified.code };
-    if (classified.code === 'expired_provider_token')
+    if (classified.code === ErrorCode.ExpiredProviderToken)
       await this.options.tokens.reportExpired(jwt).catch(() => undefined);
     if (classified.errorClass === ErrorClass.Permanent) {
       return { status: 'rejected', code: classified.code, message: classified.message };

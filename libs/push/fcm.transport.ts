@@ -13,8 +13,8 @@ import {
 } from 'firebase-admin/app';
 import { getMessaging, type AndroidNotification, type Message, type Messaging } from 'firebase-admin/messaging';
 import type { FcmConfig } from '@mailpush/config/app-config';
-import { ErrorClass } from '@mailpush/errors/error-class';
-import { classifyFcmError } from '@mailpush/errors/push-error.classifier';
+import { ErrorClass, ErrorCode } from '@mailpush/errors';
+import { classifyFcmError } from './fcm-error.classifier';
 import { fitNotification } from './payload-fit';
 import { PushDeliveryError, type DeliveryResult, type PushNotification } from './push-notification';
 
@@ -116,14 +116,14 @@ export class FcmTransport {
     if (this.closed) {
       throw new PushDeliveryError('fcm', {
         errorClass: ErrorClass.Transient,
-        code: 'transport_closed',
+        code: ErrorCode.TransportClosed,
         message: 'FCM transport is shut down',
       });
     }
     if (token.length === 0 || /\s/.test(token)) {
       return {
         status: 'rejected',
-        code: 'invalid_token',
+        code: ErrorCode.InvalidToken,
         message: 'FCM registration token is empty or contains whitespace',
       };
     }
@@ -133,7 +133,7 @@ export class FcmTransport {
     if (!fitted) {
       return {
         status: 'rejected',
-        code: 'payload_too_large',
+        code: ErrorCode.PayloadTooLarge,
         message: `FCM payload exceeds ${FCM_MAX_PAYLOAD_BYTES} bytes`,
       };
     }
