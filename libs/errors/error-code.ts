@@ -138,9 +138,9 @@ export interface ErrorCodeInfo {
 
 const { Auth, RateLimited, Transient, Permanent } = ErrorClass;
 const info = (errorClass: ErrorClass, message: string): ErrorCodeInfo => ({ errorClass, message });
-const apnsRejected = info(Permanent, 'Apple refused this notification; the relay needs a fix');
-const apnsCredentials = info(Auth, "Apple refused the relay's push credentials; the operator must fix them");
-const fcmRejected = info(Permanent, 'Firebase refused this notification; the relay needs a fix');
+const apnsRejected = info(Permanent, 'Apple refused this notification; the relay needs a fix.');
+const apnsCredentials = info(Auth, "Apple refused the relay's push credentials; the operator must fix them.");
+const fcmRejected = info(Permanent, 'Firebase refused this notification; the relay needs a fix.');
 
 /** For each named code: its class and the words a person sees. */
 export const ERROR_CATALOG: Readonly<Record<(typeof ErrorCode)[keyof typeof ErrorCode], ErrorCodeInfo>> = {
