@@ -59,15 +59,21 @@ function suggestedBackoffMs(text: string): number | undefined {
  * can leak through them.
  */
 export function classifyImapError(err: unknown): ClassifiedError {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as ImapLikeError;
-  const code = typeof e.code === 'string' ? e.code : '';
-  const responseCode = typeof e.serverResponseCode === 'string' ? e.serverResponseCode.toUpperCase() : '';
+  const field = (key: keyof ImapLikeError): unknown =>
+    typeof err === 'object' && err !== null ? Reflect.get(err, key) : undefined;
+  const rawCode = field('code');
+  const code = typeof rawCode === 'string' ? rawCode : '';
+  const rawResponseCode = field('serverResponseCode');
+  const responseCode = typeof rawResponseCode === 'string' ? rawResponseCode.toUpperCase() : '';
   // A BYE that closed a pending connect carries its text in `reason` ("Too many connections").
-  const responseText = [e.responseText, e.reason].filter((t): t is string => typeof t === 'string').join(' ');
+  const responseText = [field('responseText'), field('reason')]
+    .filter((t): t is string => typeof t === 'string')
+    .join(' ');
 
+  const throttleReset = field('throttleReset');
   const backoff =
     suggestedBackoffMs(responseText) ??
-    (code === 'ETHROTTLE' && typeof e.throttleReset === 'number' ? e.throttleReset : undefined);
+    (code === 'ETHROTTLE' && typeof throttleReset === 'number' ? throttleReset : undefined);
   if (
     LIMIT_RESPONSE_CODES.has(responseCode) ||
     backoff !== undefined ||
@@ -83,13 +89,13 @@ export function classifyImapError(err: unknown): ClassifiedError {
   const watcherFailure = Object.hasOwn(WATCHER_FAILURES, code) ? WATCHER_FAILURES[code] : undefined;
   if (watcherFailure) return classified(watcherFailure.code, watcherFailure.message);
   if (
-    e.authenticationFailed === true ||
+    field('authenticationFailed') === true ||
     responseCode === 'AUTHENTICATIONFAILED' ||
     responseCode === 'AUTHORIZATIONFAILED'
   ) {
     return classified(ErrorCode.AuthFailed, 'The mail server rejected the username or password');
   }
-  if (e.tlsFailed === true && !isTlsErrorCode(code)) {
+  if (field('tlsFailed') === true && !isTlsErrorCode(code)) {
     // imapflow with doSTARTTLS: the plain-port server offers no STARTTLS (or a man in the middle
     // stripped it); the connection ends before LOGIN.
     return classified(
@@ -97,7 +103,7 @@ export function classifyImapError(err: unknown): ClassifiedError {
       'The mail server does not offer STARTTLS on this port, so the password was not sent; use the TLS port (993) or ask the operator',
     );
   }
-  const network = /certificate/i.test(String(e.message ?? ''))
+  const network = /certificate/i.test(String(field('message') ?? ''))
     ? ErrorCode.TlsFailed
     : (classifyNetworkError(err) ??
       (IMAPFLOW_TIMEOUT_CODES.has(code)

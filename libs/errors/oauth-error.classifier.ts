@@ -48,14 +48,15 @@ export function classifyOAuthError(err: unknown): ClassifiedError {
       ? classified(ErrorCode.AccessDenied, 'Access was not granted at the provider')
       : classified(ErrorCode.OAuthRefused, `The sign-in provider returned an error (${safeOAuthCode(err.error)})`);
   }
-  const e = (typeof err === 'object' && err !== null ? err : {}) as CodedError;
-  if (e.code === OAuthErrorCode.ResponseTooLarge || err instanceof OperationProcessingError) {
+  const field = (key: keyof CodedError): unknown =>
+    typeof err === 'object' && err !== null ? Reflect.get(err, key) : undefined;
+  if (field('code') === OAuthErrorCode.ResponseTooLarge || err instanceof OperationProcessingError) {
     return classified(ErrorCode.OAuthBadResponse, 'The sign-in provider sent a reply we refuse to process');
   }
-  if (e.code === OAuthErrorCode.NoAddress) {
+  if (field('code') === OAuthErrorCode.NoAddress) {
     return classified(ErrorCode.NoAddress, 'The provider did not tell us the mailbox address');
   }
-  if (e.code === OAuthErrorCode.NoRefreshToken) {
+  if (field('code') === OAuthErrorCode.NoRefreshToken) {
     return classified(
       ErrorCode.NoRefreshToken,
       'The provider granted no offline access (no refresh token), so the mailbox cannot be watched',
@@ -63,7 +64,7 @@ export function classifyOAuthError(err: unknown): ClassifiedError {
   }
   return classified(
     ErrorCode.OAuthUnreachable,
-    `Could not reach the sign-in provider${e.name === 'TimeoutError' ? ' in time' : ''}`,
+    `Could not reach the sign-in provider${field('name') === 'TimeoutError' ? ' in time' : ''}`,
   );
 }
 
