@@ -1,9 +1,8 @@
-import { describeErrorCode, ErrorClass, ErrorCode, httpStatusCode } from '@mailpush/errors';
+import { ErrorCode, httpStatusCode } from '@mailpush/errors';
 import {
   deadToken,
   errorMessage,
-  notDead,
-  retriable,
+  httpAnswer,
   toStatus,
   unreachable,
   unreachableCode,
@@ -73,13 +72,6 @@ const APNS_STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
   429: ErrorCode.TooManyRequests,
 };
 
-const WORDS: Record<ErrorClass, string> = {
-  [ErrorClass.RateLimited]: 'APNs asked to slow down',
-  [ErrorClass.Transient]: 'APNs temporary failure',
-  [ErrorClass.Auth]: 'APNs rejected the provider credentials',
-  [ErrorClass.Permanent]: 'APNs rejected the notification',
-};
-
 export function classifyApnsFailure(failure: ApnsFailureLike): PushErrorClassification {
   const status = toStatus(failure.status);
   const reason = apnsReason(failure, status);
@@ -96,8 +88,7 @@ export function classifyApnsFailure(failure: ApnsFailureLike): PushErrorClassifi
   const label = reason ? `${reason}, HTTP ${status}` : `HTTP ${status}`;
   const code =
     (known !== undefined ? APNS_REASONS[known] : undefined) ?? APNS_STATUS_CODES[status] ?? httpStatusCode(status);
-  const errorClass = describeErrorCode(code).errorClass;
-  return notDead(code, `${WORDS[errorClass]} (${label})`, retriable(errorClass) ? retryAfterMs : undefined);
+  return httpAnswer('APNs', code, label, retryAfterMs);
 }
 
 function apnsReason(failure: ApnsFailureLike, status: number | undefined): string | undefined {

@@ -1,13 +1,13 @@
-import { classOfHttpStatus, ErrorClass, ErrorCode, httpStatusCode } from '@mailpush/errors';
+import { ErrorCode, httpStatusCode } from '@mailpush/errors';
 import {
   deadToken,
   headerValue,
+  httpAnswer,
   isReachabilityError,
   notDead,
   objectProp,
   parseRetryAfter,
   prop,
-  retriable,
   stringProp,
   toStatus,
   unreachable,
@@ -37,13 +37,6 @@ const FCM_RATE_CODES: ReadonlySet<string> = new Set([
 ]);
 
 const FCM_DEAD_SERVER_CODES: ReadonlySet<string> = new Set(['UNREGISTERED', 'UNREGISTERED_FID', 'NotRegistered']);
-
-const STATUS_WORDS: Record<ErrorClass, string> = {
-  [ErrorClass.RateLimited]: 'FCM asked to slow down',
-  [ErrorClass.Transient]: 'FCM temporary failure',
-  [ErrorClass.Auth]: 'FCM rejected the credentials',
-  [ErrorClass.Permanent]: 'FCM rejected the message',
-};
 
 /** An unnamed answer by the shared status ladder, with FCM's own names for 429 and 401/403. */
 const FCM_STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
@@ -123,13 +116,7 @@ export function classifyFcmError(err: unknown): PushErrorClassification {
 
   // Unknown code: decide by HTTP status, like the service's own retry guidance.
   if (status !== undefined && status >= 400) {
-    const statusCode = FCM_STATUS_CODES[status] ?? httpStatusCode(status);
-    const errorClass = classOfHttpStatus(status);
-    return notDead(
-      statusCode,
-      `${STATUS_WORDS[errorClass]}${suffix}`,
-      retriable(errorClass) ? retryAfterMs : undefined,
-    );
+    return httpAnswer('FCM', FCM_STATUS_CODES[status] ?? httpStatusCode(status), label, retryAfterMs);
   }
   if (isReachabilityError(err)) return unreachable(unreachableCode(err), 'FCM could not be reached', retryAfterMs);
   return notDead(ErrorCode.UnknownError, 'FCM send failed for an unknown reason', retryAfterMs);

@@ -1,4 +1,11 @@
-import { classified, classifyNetworkError, ErrorClass, ErrorCode, type ClassifiedError } from '@mailpush/errors';
+import {
+  classified,
+  classifyNetworkError,
+  describeErrorCode,
+  ErrorClass,
+  ErrorCode,
+  type ClassifiedError,
+} from '@mailpush/errors';
 
 /**
  * A push-service failure in the shared vocabulary, plus the only decision that destroys data:
@@ -37,6 +44,28 @@ export function unreachable(code: ErrorCode, message: string, retryAfterMs?: num
   const { classified } = notDead(code, message, retryAfterMs);
   const transient: ClassifiedError = { ...classified, errorClass: ErrorClass.Transient };
   return { classified: transient, deadToken: false };
+}
+
+const ANSWER_WORDS: Readonly<Record<ErrorClass, string>> = {
+  [ErrorClass.RateLimited]: 'asked to slow down',
+  [ErrorClass.Transient]: 'temporary failure',
+  [ErrorClass.Auth]: 'rejected the credentials',
+  [ErrorClass.Permanent]: 'rejected the message',
+};
+
+/** An HTTP answer of a push service, in words picked by the code's class (`label`: reason and status). */
+export function httpAnswer(
+  service: string,
+  code: ErrorCode,
+  label: string,
+  retryAfterMs?: number,
+): PushErrorClassification {
+  const { errorClass } = describeErrorCode(code);
+  return notDead(
+    code,
+    `${service} ${ANSWER_WORDS[errorClass]} (${label})`,
+    retriable(errorClass) ? retryAfterMs : undefined,
+  );
 }
 
 /** Only a failure that a later attempt may fix carries the service's suggested wait. */

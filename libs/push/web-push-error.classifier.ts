@@ -1,15 +1,9 @@
-import {
-  describeErrorCode,
-  ErrorClass,
-  ErrorCode,
-  errorCodeChain,
-  httpStatusCode,
-  networkCodeOf,
-} from '@mailpush/errors';
+import { describeErrorCode, ErrorCode, errorCodeChain, httpStatusCode, networkCodeOf } from '@mailpush/errors';
 import {
   deadToken,
   headerValue,
   isReachabilityError,
+  httpAnswer,
   notDead,
   parseRetryAfter,
   prop,
@@ -36,13 +30,6 @@ const WEB_PUSH_DEAD_STATUSES: Readonly<Record<number, ErrorCode>> = {
   410: ErrorCode.SubscriptionGone,
 };
 
-const STATUS_WORDS: Record<ErrorClass, string> = {
-  [ErrorClass.RateLimited]: 'Web Push service asked to slow down',
-  [ErrorClass.Transient]: 'Web Push service temporary failure',
-  [ErrorClass.Auth]: 'Web Push service rejected the credentials',
-  [ErrorClass.Permanent]: 'Web Push service rejected the message',
-};
-
 /**
  * Classifies what `webpush.sendNotification()` rejected with: a `WebPushError` (`statusCode`,
  * `headers`, `body`) for any non-2xx answer, or a socket/TLS/DNS error. The body is never read:
@@ -56,10 +43,12 @@ export function classifyWebPushError(err: unknown): PushErrorClassification {
     const dead = WEB_PUSH_DEAD_STATUSES[status];
     if (dead !== undefined) return deadToken(dead, `Web Push: the subscription no longer exists (${label})`);
     const named = WEB_PUSH_STATUSES[status];
-    const code = named?.code ?? httpStatusCode(status);
-    const errorClass = describeErrorCode(code).errorClass;
-    const words = named?.words ?? (status < 400 ? 'Web Push service unexpected answer' : STATUS_WORDS[errorClass]);
-    return notDead(code, `${words} (${label})`, retriable(errorClass) ? retryAfterMs : undefined);
+    if (named === undefined) return httpAnswer('Web Push service', httpStatusCode(status), label, retryAfterMs);
+    return notDead(
+      named.code,
+      `${named.words} (${label})`,
+      retriable(describeErrorCode(named.code).errorClass) ? retryAfterMs : undefined,
+    );
   }
   if (errorCodeChain(err).some((c) => networkCodeOf(c) === ErrorCode.HostNotAllowed)) {
     return notDead(ErrorCode.HostNotAllowed, 'Web Push endpoint is on a private or reserved network');
