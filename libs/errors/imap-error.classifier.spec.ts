@@ -91,4 +91,16 @@ describe('classifyImapError', () => {
     assert.equal(classifyImapError(err({ code: 'ETIMEOUT' })).errorClass, ErrorClass.Transient);
     assert.equal(classifyImapError('weird').errorClass, ErrorClass.Transient);
   });
+
+  it('reads network failures from the shared table, causes included', () => {
+    const wrapped = new Error('connect failed', { cause: err({ code: 'ENOTFOUND' }) });
+    assert.equal(classifyImapError(wrapped).code, 'host_not_found');
+    assert.equal(classifyImapError(err({ code: 'EPROTO' })).code, 'tls_failed');
+    assert.equal(classifyImapError(err({ code: 'CONNECT_TIMEOUT' })).code, 'timeout');
+  });
+
+  it('gives a host guard refusal the same code and class as the guard itself', () => {
+    const refused = classifyImapError(err({ code: 'host_not_allowed' }));
+    assert.deepEqual([refused.errorClass, refused.code], [ErrorClass.Permanent, 'host_not_allowed']);
+  });
 });

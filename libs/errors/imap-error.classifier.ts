@@ -1,4 +1,6 @@
-import { ErrorClass, type ClassifiedError } from './error-class';
+import { classified, type ClassifiedError } from './classified-error';
+import { ErrorCode } from './error-code';
+import { classifyNetworkError, isTlsErrorCode } from './network-error.classifier';
 
 interface ImapLikeError {
   code?: unknown;
@@ -26,26 +28,9 @@ export const WatcherErrorCode = {
   Unparseable: 'Unparseable',
 } as const;
 
-const TLS_CODES = new Set([
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-  'EPROTO',
-]);
-const TIMEOUT_CODES = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT', 'ETIMEOUT', 'ETIMEDOUT']);
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
+/** imapflow's own connection failures (Node's socket/TLS/DNS codes are in network-error.classifier.ts). */
+const IMAPFLOW_TIMEOUT_CODES: ReadonlySet<string> = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT']);
+const IMAPFLOW_CONNECT_CODES: ReadonlySet<string> = new Set([
   'NoConnection',
   'EConnectionClosed',
   // The server closed before connect() finished (over TLS or not): a hiccup, not a TLS problem.
@@ -74,135 +59,95 @@ function suggestedBackoffMs(text: string): number | undefined {
  * can leak through them.
  */
 export function classifyImapError(err: unknown): ClassifiedError {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as ImapLikeError;
-  const code = typeof e.code === 'string' ? e.code : '';
-  const responseCode = typeof e.serverResponseCode === 'string' ? e.serverResponseCode.toUpperCase() : '';
+  const field = (key: keyof ImapLikeError): unknown =>
+    typeof err === 'object' && err !== null ? Reflect.get(err, key) : undefined;
+  const rawCode = field('code');
+  const code = typeof rawCode === 'string' ? rawCode : '';
+  const rawResponseCode = field('serverResponseCode');
+  const responseCode = typeof rawResponseCode === 'string' ? rawResponseCode.toUpperCase() : '';
   // A BYE that closed a pending connect carries its text in `reason` ("Too many connections").
-  const responseText = [e.responseText, e.reason].filter((t): t is string => typeof t === 'string').join(' ');
+  const responseText = [field('responseText'), field('reason')]
+    .filter((t): t is string => typeof t === 'string')
+    .join(' ');
 
+  const throttleReset = field('throttleReset');
   const backoff =
     suggestedBackoffMs(responseText) ??
-    (code === 'ETHROTTLE' && typeof e.throttleReset === 'number' ? e.throttleReset : undefined);
+    (code === 'ETHROTTLE' && typeof throttleReset === 'number' ? throttleReset : undefined);
   if (
     LIMIT_RESPONSE_CODES.has(responseCode) ||
     backoff !== undefined ||
     code === 'ETHROTTLE' ||
     RATE_LIMIT_TEXT.test(responseText)
   ) {
-    return {
-      errorClass: ErrorClass.RateLimited,
-      code: 'rate_limited',
-      message: 'The mail server asked us to slow down (too many connections or requests)',
-      ...(backoff !== undefined ? { retryAfterMs: backoff } : {}),
-    };
+    return classified(
+      ErrorCode.RateLimited,
+      'The mail server asked us to slow down (too many connections or requests)',
+      backoff,
+    );
   }
-  if (code === WatcherErrorCode.ProbeTimeout) {
-    return {
-      errorClass: ErrorClass.Transient,
-      code: 'probe_timeout',
-      message: 'The mail server stopped answering (a liveness probe went unanswered)',
-    };
-  }
-  if (code === WatcherErrorCode.SetupTimeout) {
-    return {
-      errorClass: ErrorClass.Transient,
-      code: 'timeout',
-      message: 'The mail server did not complete login and mailbox selection in time',
-    };
-  }
-  if (code === WatcherErrorCode.ServerBye) {
-    return {
-      errorClass: ErrorClass.Transient,
-      code: 'server_closed',
-      message: 'The mail server ended the session (BYE)',
-    };
-  }
-  if (code === WatcherErrorCode.Unparseable) {
-    return {
-      errorClass: ErrorClass.Transient,
-      code: 'protocol_error',
-      message: 'The mail server sent responses we refuse to process (unparseable lines)',
-    };
-  }
-  if (code === WatcherErrorCode.ConnectionClosed) {
-    return {
-      errorClass: ErrorClass.Transient,
-      code: 'connection_closed',
-      message: 'The connection to the mail server closed',
-    };
-  }
+  const watcherFailure = Object.hasOwn(WATCHER_FAILURES, code) ? WATCHER_FAILURES[code] : undefined;
+  if (watcherFailure) return classified(watcherFailure.code, watcherFailure.message);
   if (
-    e.authenticationFailed === true ||
+    field('authenticationFailed') === true ||
     responseCode === 'AUTHENTICATIONFAILED' ||
     responseCode === 'AUTHORIZATIONFAILED'
   ) {
-    return {
-      errorClass: ErrorClass.Auth,
-      code: 'auth_failed',
-      message: 'The mail server rejected the username or password',
-    };
+    return classified(ErrorCode.AuthFailed, 'The mail server rejected the username or password');
   }
-  if (e.tlsFailed === true && !TLS_CODES.has(code) && !code.startsWith('ERR_TLS') && !code.startsWith('ERR_SSL')) {
+  if (field('tlsFailed') === true && !isTlsErrorCode(code)) {
     // imapflow with doSTARTTLS: the plain-port server offers no STARTTLS (or a man in the middle
     // stripped it); the connection ends before LOGIN.
-    return {
-      errorClass: ErrorClass.Permanent,
-      code: 'starttls_unavailable',
-      message:
-        'The mail server does not offer STARTTLS on this port, so the password was not sent; use the TLS port (993) or ask the operator',
-    };
+    return classified(
+      ErrorCode.StarttlsUnavailable,
+      'The mail server does not offer STARTTLS on this port, so the password was not sent; use the TLS port (993) or ask the operator',
+    );
   }
-  if (
-    TLS_CODES.has(code) ||
-    code.startsWith('ERR_TLS') ||
-    code.startsWith('ERR_SSL') ||
-    /certificate/i.test(String(e.message ?? ''))
-  ) {
-    return {
-      errorClass: ErrorClass.Permanent,
-      code: 'tls_failed',
-      message:
-        'The TLS handshake with the mail server failed (certificate not trusted, expired or for another name, or not TLS on this port)',
-    };
-  }
-  if (code === 'ENOTFOUND') {
-    return {
-      errorClass: ErrorClass.Transient,
-      code: 'host_not_found',
-      message: 'The mail server host name does not resolve',
-    };
-  }
-  if (TIMEOUT_CODES.has(code)) {
-    return {
-      errorClass: ErrorClass.Transient,
-      code: 'timeout',
-      message: 'The mail server did not answer in time',
-    };
-  }
-  if (CONNECT_CODES.has(code)) {
-    return {
-      errorClass: ErrorClass.Transient,
-      code: 'connect_failed',
-      message: 'Could not connect to the mail server',
-    };
-  }
+  const network = /certificate/i.test(String(field('message') ?? ''))
+    ? ErrorCode.TlsFailed
+    : (classifyNetworkError(err) ??
+      (IMAPFLOW_TIMEOUT_CODES.has(code)
+        ? ErrorCode.Timeout
+        : IMAPFLOW_CONNECT_CODES.has(code)
+          ? ErrorCode.ConnectFailed
+          : undefined));
+  if (network !== undefined) return classified(network, NETWORK_MESSAGES[network]);
   if (HOSTILE_CODES.test(code)) {
-    return {
-      errorClass: ErrorClass.Transient,
-      code: 'protocol_error',
-      message: `The mail server sent a response we refuse to process (${code})`,
-    };
+    return classified(ErrorCode.ProtocolError, `The mail server sent a response we refuse to process (${code})`);
   }
   if (code === 'MissingServerExtension') {
-    return {
-      errorClass: ErrorClass.Permanent,
-      code: 'unsupported_server',
-      message: 'The mail server lacks a required IMAP capability',
-    };
+    return classified(ErrorCode.UnsupportedServer, 'The mail server lacks a required IMAP capability');
   }
-  return {
-    errorClass: ErrorClass.Transient,
-    code: 'imap_error',
-    message: 'Unexpected failure talking to the mail server',
-  };
+  return classified(ErrorCode.ImapError, 'Unexpected failure talking to the mail server');
 }
+
+/** The words of each network code when the mail server is the peer (unchanged API messages). */
+const NETWORK_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.TlsFailed]:
+    'The TLS handshake with the mail server failed (certificate not trusted, expired or for another name, or not TLS on this port)',
+  [ErrorCode.HostNotFound]: 'The mail server host name does not resolve',
+  [ErrorCode.Timeout]: 'The mail server did not answer in time',
+  [ErrorCode.ConnectFailed]: 'Could not connect to the mail server',
+  [ErrorCode.HostNotAllowed]: 'The mail server is on a private, loopback or reserved network',
+  [ErrorCode.PortNotAllowed]: 'This port is not allowed for IMAP on this relay',
+};
+
+const WATCHER_FAILURES: Readonly<Record<string, { code: ErrorCode; message: string }>> = {
+  [WatcherErrorCode.ProbeTimeout]: {
+    code: ErrorCode.ProbeTimeout,
+    message: 'The mail server stopped answering (a liveness probe went unanswered)',
+  },
+  [WatcherErrorCode.SetupTimeout]: {
+    code: ErrorCode.Timeout,
+    message: 'The mail server did not complete login and mailbox selection in time',
+  },
+  [WatcherErrorCode.ServerBye]: { code: ErrorCode.ServerClosed, message: 'The mail server ended the session (BYE)' },
+  [WatcherErrorCode.Unparseable]: {
+    code: ErrorCode.ProtocolError,
+    message: 'The mail server sent responses we refuse to process (unparseable lines)',
+  },
+  [WatcherErrorCode.ConnectionClosed]: {
+    code: ErrorCode.ConnectionClosed,
+    message: 'The connection to the mail server closed',
+  },
+};

@@ -1,5 +1,6 @@
 import { AuthorizationResponseError, OperationProcessingError, ResponseBodyError } from 'oauth4webapi';
-import { ClassifiedFailure, ErrorClass, type ClassifiedError } from './error-class';
+import { ClassifiedFailure, classified, type ClassifiedError } from './classified-error';
+import { ErrorCode } from './error-code';
 
 /** Our own failures around an OAuth call (libs/oauth): a reply too large, a reply with no usable address. */
 export const OAuthErrorCode = {
@@ -23,73 +24,51 @@ export function classifyOAuthError(err: unknown): ClassifiedError {
   if (err instanceof ResponseBodyError) {
     const code = err.error;
     if (code === 'invalid_grant') {
-      return {
-        errorClass: ErrorClass.Auth,
-        code: 'reauth_required',
-        message: 'The provider no longer accepts this sign-in (revoked or expired): sign in again',
-      };
+      return classified(
+        ErrorCode.ReauthRequired,
+        'The provider no longer accepts this sign-in (revoked or expired): sign in again',
+      );
     }
     if (code === 'invalid_client' || code === 'unauthorized_client') {
-      return {
-        errorClass: ErrorClass.Permanent,
-        code: 'oauth_client_rejected',
-        message: "The provider refused this service's OAuth client (operator configuration)",
-      };
+      return classified(
+        ErrorCode.OAuthClientRejected,
+        "The provider refused this service's OAuth client (operator configuration)",
+      );
     }
     if (err.status === 429 || code === 'slow_down') {
-      return {
-        errorClass: ErrorClass.RateLimited,
-        code: 'rate_limited',
-        message: 'The sign-in provider asked us to slow down',
-      };
+      return classified(ErrorCode.RateLimited, 'The sign-in provider asked us to slow down');
     }
     if (err.status >= 500 || code === 'temporarily_unavailable' || code === 'server_error') {
-      return {
-        errorClass: ErrorClass.Transient,
-        code: 'oauth_server_error',
-        message: 'The sign-in provider had a temporary problem',
-      };
+      return classified(ErrorCode.OAuthServerError, 'The sign-in provider had a temporary problem');
     }
-    return {
-      errorClass: ErrorClass.Permanent,
-      code: 'oauth_refused',
-      message: `The sign-in provider refused the request (${/^[a-z_]{1,64}$/.test(code) ? code : 'error'})`,
-    };
+    return classified(ErrorCode.OAuthRefused, `The sign-in provider refused the request (${safeOAuthCode(code)})`);
   }
   if (err instanceof AuthorizationResponseError) {
     return err.error === 'access_denied'
-      ? { errorClass: ErrorClass.Auth, code: 'access_denied', message: 'Access was not granted at the provider' }
-      : {
-          errorClass: ErrorClass.Permanent,
-          code: 'oauth_refused',
-          message: `The sign-in provider returned an error (${/^[a-z_]{1,64}$/.test(err.error) ? err.error : 'error'})`,
-        };
+      ? classified(ErrorCode.AccessDenied, 'Access was not granted at the provider')
+      : classified(ErrorCode.OAuthRefused, `The sign-in provider returned an error (${safeOAuthCode(err.error)})`);
   }
-  const e = (typeof err === 'object' && err !== null ? err : {}) as CodedError;
-  if (e.code === OAuthErrorCode.ResponseTooLarge || err instanceof OperationProcessingError) {
-    return {
-      errorClass: ErrorClass.Transient,
-      code: 'oauth_bad_response',
-      message: 'The sign-in provider sent a reply we refuse to process',
-    };
+  const field = (key: keyof CodedError): unknown =>
+    typeof err === 'object' && err !== null ? Reflect.get(err, key) : undefined;
+  if (field('code') === OAuthErrorCode.ResponseTooLarge || err instanceof OperationProcessingError) {
+    return classified(ErrorCode.OAuthBadResponse, 'The sign-in provider sent a reply we refuse to process');
   }
-  if (e.code === OAuthErrorCode.NoAddress) {
-    return {
-      errorClass: ErrorClass.Permanent,
-      code: 'no_address',
-      message: 'The provider did not tell us the mailbox address',
-    };
+  if (field('code') === OAuthErrorCode.NoAddress) {
+    return classified(ErrorCode.NoAddress, 'The provider did not tell us the mailbox address');
   }
-  if (e.code === OAuthErrorCode.NoRefreshToken) {
-    return {
-      errorClass: ErrorClass.Permanent,
-      code: 'no_refresh_token',
-      message: 'The provider granted no offline access (no refresh token), so the mailbox cannot be watched',
-    };
+  if (field('code') === OAuthErrorCode.NoRefreshToken) {
+    return classified(
+      ErrorCode.NoRefreshToken,
+      'The provider granted no offline access (no refresh token), so the mailbox cannot be watched',
+    );
   }
-  return {
-    errorClass: ErrorClass.Transient,
-    code: 'oauth_unreachable',
-    message: `Could not reach the sign-in provider${e.name === 'TimeoutError' ? ' in time' : ''}`,
-  };
+  return classified(
+    ErrorCode.OAuthUnreachable,
+    `Could not reach the sign-in provider${field('name') === 'TimeoutError' ? ' in time' : ''}`,
+  );
+}
+
+/** The server's error code is echoed only when it looks like one (RFC 6749 codes are lower snake case). */
+function safeOAuthCode(code: string): string {
+  return /^[a-z_]{1,64}$/.test(code) ? code : 'error';
 }

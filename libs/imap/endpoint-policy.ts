@@ -1,4 +1,4 @@
-import { ErrorClass, type ClassifiedError } from '@mailpush/errors';
+import { classified, ErrorCode, type ClassifiedError } from '@mailpush/errors';
 import type { ImapEndpoint } from '@mailpush/store';
 import { HostNotAllowedError, HostNotFoundError, resolveImapHost, type ResolvedHost } from './host-guard';
 
@@ -27,7 +27,7 @@ export function imapEndpointPolicy(config: {
 
 export class PortNotAllowedError extends Error {
   override name = 'PortNotAllowedError';
-  readonly code = 'port_not_allowed';
+  readonly code = ErrorCode.PortNotAllowed;
 }
 
 /** The port rule alone: no network involved. */
@@ -51,13 +51,10 @@ export async function resolveImapEndpoint(endpoint: ImapEndpoint, policy: ImapEn
   return policy.allowPlaintext ? { ...resolved, cleartextAllowed: true } : resolved;
 }
 
-/** A refusal by the policy as the error vocabulary says it; undefined for anything else. */
+/** A refusal by the policy as the error vocabulary says it (class included); undefined for anything else. */
 export function endpointRefusal(err: unknown): ClassifiedError | undefined {
-  if (err instanceof PortNotAllowedError || err instanceof HostNotAllowedError) {
-    return { errorClass: ErrorClass.Permanent, code: err.code, message: err.message };
-  }
-  if (err instanceof HostNotFoundError) {
-    return { errorClass: ErrorClass.Transient, code: err.code, message: err.message };
+  if (err instanceof PortNotAllowedError || err instanceof HostNotAllowedError || err instanceof HostNotFoundError) {
+    return classified(err.code, err.message);
   }
   return undefined;
 }

@@ -1,15 +1,16 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { ErrorCode } from '@mailpush/errors';
 
 export class HostNotAllowedError extends Error {
   override name = 'HostNotAllowedError';
-  readonly code = 'host_not_allowed';
+  readonly code = ErrorCode.HostNotAllowed;
 }
 
 export class HostNotFoundError extends Error {
   override name = 'HostNotFoundError';
-  readonly code = 'host_not_found';
+  readonly code = ErrorCode.HostNotFound;
 }
 
 /** Only globally routable unicast addresses are reachable unless the operator allows private hosts. */

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { APP_CONFIG, type AppConfig, type RateLimitConfig } from '@mailpush/config';
-import { ErrorClass } from '@mailpush/errors';
+import { ErrorClass, ErrorCode } from '@mailpush/errors';
 import type { LoginAdmission, LoginGate, LoginOutcome } from '@mailpush/imap';
 import { createLogger } from '@mailpush/logging';
 import { LinkSessionRepository, REDIS, RedisKeys } from '@mailpush/store';
@@ -85,7 +85,7 @@ export class LoginLimiter {
           admitted: false,
           error: {
             errorClass: ErrorClass.RateLimited,
-            code: 'too_many_attempts',
+            code: ErrorCode.TooManyAttempts,
             message: `${REFUSAL_WORDS[scope]}; try again in ${Math.max(1, Math.ceil(err.msBeforeNext / 60_000))} minute(s)`,
             retryAfterMs: Math.max(1000, err.msBeforeNext),
           },

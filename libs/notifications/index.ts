@@ -7,4 +7,3 @@ export {
   type BurstSummary,
   type ReauthNotice,
 } from './mail-notification.builder';
-export { fitNotification } from './payload-fit';

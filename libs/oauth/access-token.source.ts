@@ -1,4 +1,4 @@
-import { ClassifiedFailure, ErrorClass, classifyOAuthError } from '@mailpush/errors';
+import { ClassifiedFailure, ErrorClass, ErrorCode, classifyOAuthError } from '@mailpush/errors';
 import type { AccessToken, AccessTokenSource } from '@mailpush/imap/access-token-source';
 import type { Logger } from '@mailpush/logging';
 import type { AccountRepository, OAuthAccess, OAuthRefreshLockRepository, StoredOAuthGrant } from '@mailpush/store';
@@ -40,7 +40,7 @@ export class GrantTokenSource implements AccessTokenSource {
         if (Date.now() > deadline) {
           throw new ClassifiedFailure({
             errorClass: ErrorClass.Transient,
-            code: 'oauth_refresh_busy',
+            code: ErrorCode.OAuthRefreshBusy,
             message: 'Another process has been refreshing this sign-in for too long',
           });
         }
@@ -90,7 +90,7 @@ export class GrantTokenSource implements AccessTokenSource {
     if (!grant) {
       throw new ClassifiedFailure({
         errorClass: ErrorClass.Permanent,
-        code: 'no_grant',
+        code: ErrorCode.NoGrant,
         message: 'The account holds no OAuth2 sign-in',
       });
     }

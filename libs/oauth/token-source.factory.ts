@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
-import { ClassifiedFailure, ErrorClass } from '@mailpush/errors';
+import { ClassifiedFailure, ErrorClass, ErrorCode } from '@mailpush/errors';
 import type { AccessTokenSource } from '@mailpush/imap/access-token-source';
 import { createLogger } from '@mailpush/logging';
 import { ProviderRegistry } from '@mailpush/providers';
@@ -41,7 +41,7 @@ export class TokenSourceFactory {
     if (!found || !this.config.oauthRedirectUri) {
       throw new ClassifiedFailure({
         errorClass: ErrorClass.Permanent,
-        code: 'oauth_unavailable',
+        code: ErrorCode.OAuthUnavailable,
         message: 'Sign-in with this provider is no longer configured',
       });
     }

@@ -1,4 +1,3 @@
-import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import {
   Notification,
   Provider,
@@ -7,10 +6,11 @@ import {
   type ResponseFailure,
 } from '@parse/node-apn';
 import type { ApnsConfig } from '@mailpush/config/app-config';
-import { ErrorClass } from '@mailpush/errors/error-class';
-import { classifyApnsFailure, parseRetryAfter } from '@mailpush/errors/push-error.classifier';
-import { fitNotification } from '@mailpush/notifications/payload-fit';
+import { ErrorClass, ErrorCode } from '@mailpush/errors';
+import { classifyApnsFailure } from './apns-error.classifier';
+import { fitNotification } from './payload-fit';
 import type { ApnsTokenStore } from './apns-token.store';
+import { adaptNodeApnProvider, apnsPayloadBytes, sentApnsId, shutdownNodeApnProvider } from './node-apn.adapter';
 import { PushDeliveryError, type ApnsDevice, type DeliveryResult, type PushNotification } from './push-notification';
 
 /** APNs limits (Apple, "Sending notification requests to APNs"). */
@@ -34,10 +34,8 @@ export interface ApnsTransportOptions {
  * node-apn is used for its HTTP/2 client, with three things taken back from it:
  * - Retries: `connectionRetryLimit: 0`, exactly one request per send; the queue retries with
  *   jittered backoff (node-apn would retry at once).
- * - `retry-after`: node-apn reads `headers['Retry-After']` (HTTP/2 names are lower-case) and then
- *   deletes `retryAfter` from its errors; the session is wrapped to read the header itself.
- * - The provider token: node-apn signs its own JWT per Provider; here every provider reads the
- *   team's one shared JWT ({@link ApnsTokenStore}) and never re-signs.
+ * - `retry-after` and the provider token (every provider reads the team's one shared JWT from
+ *   {@link ApnsTokenStore} and never re-signs): see node-apn.adapter.ts.
  *
  * Never logs: device tokens and notification content must not reach logs.
  */
@@ -54,32 +52,29 @@ export class ApnsTransport {
     if (this.closed) {
       throw new PushDeliveryError('apns', {
         errorClass: ErrorClass.Transient,
-        code: 'transport_closed',
+        code: ErrorCode.TransportClosed,
         message: 'APNs transport is shut down',
       });
     }
     if (!TOKEN_PATTERN.test(device.token)) {
       return {
         status: 'rejected',
-        code: 'invalid_token',
+        code: ErrorCode.InvalidToken,
         message: 'APNs device token is not a hex string of 64-200 digits',
       };
     }
     if (Buffer.byteLength(n.collapseKey, 'utf8') > APNS_MAX_COLLAPSE_ID_BYTES) {
       return {
         status: 'rejected',
-        code: 'bad_collapse_id',
+        code: ErrorCode.BadCollapseId,
         message: `collapse key exceeds ${APNS_MAX_COLLAPSE_ID_BYTES} bytes`,
       };
     }
-    // node-apn sends note.compile(), which is JSON.stringify(note): measure exactly that.
-    const fitted = fitNotification(n, APNS_MAX_PAYLOAD_BYTES, (c) =>
-      Buffer.byteLength(JSON.stringify(this.buildNotification(c)), 'utf8'),
-    );
+    const fitted = fitNotification(n, APNS_MAX_PAYLOAD_BYTES, (c) => apnsPayloadBytes(this.buildNotification(c)));
     if (!fitted) {
       return {
         status: 'rejected',
-        code: 'payload_too_large',
+        code: ErrorCode.PayloadTooLarge,
         message: `APNs payload exceeds ${APNS_MAX_PAYLOAD_BYTES} bytes`,
       };
     }
@@ -91,7 +86,7 @@ export class ApnsTransport {
     } catch {
       throw new PushDeliveryError('apns', {
         errorClass: ErrorClass.Transient,
-        code: 'provider_token_unavailable',
+        code: ErrorCode.ProviderTokenUnavailable,
         message: 'The shared APNs provider token could not be read or minted',
       });
     }
@@ -101,8 +96,7 @@ export class ApnsTransport {
     try {
       const { sent, failed } = await this.provider(device.environment).send(note, device.token);
       if (sent.length > 0) {
-        const id = (sent[0] as unknown as Record<string, unknown>)['apns-id'];
-        apnsId = typeof id === 'string' ? id : undefined;
+        apnsId = sentApnsId(sent[0]);
       } else {
         failure = failed[0] ?? { device: '', error: new Error('node-apn returned no result') };
       }
@@ -116,7 +110,7 @@ export class ApnsTransport {
 
     const { classified, deadToken } = classifyApnsFailure(failure);
     if (deadToken) return { status: 'dead_token', code: classified.code };
-    if (classified.code === 'expired_provider_token')
+    if (classified.code === ErrorCode.ExpiredProviderToken)
       await this.options.tokens.reportExpired(jwt).catch(() => undefined);
     if (classified.errorClass === ErrorClass.Permanent) {
       return { status: 'rejected', code: classified.code, message: classified.message };
@@ -128,7 +122,7 @@ export class ApnsTransport {
     this.closed = true;
     const providers = [...this.providers.values()];
     this.providers.clear();
-    await Promise.all(providers.map((p) => shutdownProvider(p)));
+    await Promise.all(providers.map((p) => shutdownNodeApnProvider(p)));
   }
 
   private buildNotification(n: PushNotification): Notification {
@@ -170,90 +164,9 @@ export class ApnsTransport {
         options.port = this.config.endpoint.port;
       }
       provider = new Provider(options);
-      adaptClient(provider, this.options.tokens);
+      adaptNodeApnProvider(provider, this.options.tokens);
       this.providers.set(environment, provider);
     }
     return provider;
   }
-}
-
-/** The parts of node-apn's (untyped) Client that are adapted, checked at run time. */
-interface NodeApnClient {
-  config: { token: unknown };
-  request: (session: ClientHttp2Session, ...rest: unknown[]) => Promise<unknown>;
-}
-
-function isNodeApnClient(value: unknown): value is NodeApnClient {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.request === 'function' && typeof v.config === 'object' && v.config !== null && 'token' in v.config;
-}
-
-function adaptClient(provider: Provider, tokens: ApnsTokenStore): void {
-  const client = (provider as unknown as { client?: unknown }).client;
-  if (!isNodeApnClient(client)) throw new Error('unsupported @parse/node-apn version: Provider.client has changed');
-
-  // The shape node-apn reads before every request (lib/client.js `request`): never expired, never
-  // re-signed locally; ApnsTokenStore decides when the team's token changes.
-  client.config.token = {
-    generation: 0,
-    iat: null,
-    get current(): string {
-      return tokens.peek() ?? '';
-    },
-    isExpired: (): boolean => false,
-    regenerate: (): void => undefined,
-  };
-
-  const request = client.request;
-  client.request = async function (
-    this: NodeApnClient,
-    session: ClientHttp2Session,
-    ...rest: unknown[]
-  ): Promise<unknown> {
-    let retryAfter: string | undefined;
-    const watched = new Proxy(session, {
-      get(target, prop) {
-        if (prop === 'request') {
-          return (...args: Parameters<ClientHttp2Session['request']>): ClientHttp2Stream => {
-            const stream = target.request(...args);
-            stream.once('response', (headers: IncomingHttpHeaders) => {
-              const value = headers['retry-after'];
-              retryAfter = Array.isArray(value) ? value[0] : value;
-            });
-            return stream;
-          };
-        }
-        const value: unknown = Reflect.get(target, prop, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    try {
-      return await request.call(this, watched, ...rest);
-    } catch (failure) {
-      const retryAfterMs = parseRetryAfter(retryAfter);
-      // node-apn spreads this object into what Provider.send reports as failed.
-      if (retryAfterMs !== undefined && typeof failure === 'object' && failure !== null) {
-        (failure as { retryAfterMs?: number }).retryAfterMs = retryAfterMs;
-      }
-      throw failure;
-    }
-  };
-}
-
-/**
- * Provider.shutdown() takes a callback and returns nothing, whatever its typings say. It marks the
- * client destroyed and stops its ping timers at once, then waits for the session's 'close' event;
- * after a connection error (e.g. TLS refused) that event has already fired and the callback never
- * comes, so the wait is bounded.
- */
-function shutdownProvider(provider: Provider, maxWaitMs = 2000): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, maxWaitMs);
-    timer.unref();
-    void provider.shutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

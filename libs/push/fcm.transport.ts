@@ -11,11 +11,12 @@ import {
   type Credential,
   type GoogleOAuthAccessToken,
 } from 'firebase-admin/app';
-import { getMessaging, type AndroidNotification, type Message, type Messaging } from 'firebase-admin/messaging';
+import { getMessaging, type Message, type Messaging } from 'firebase-admin/messaging';
 import type { FcmConfig } from '@mailpush/config/app-config';
-import { ErrorClass } from '@mailpush/errors/error-class';
-import { classifyFcmError } from '@mailpush/errors/push-error.classifier';
-import { fitNotification } from '@mailpush/notifications/payload-fit';
+import { ErrorClass, ErrorCode } from '@mailpush/errors';
+import { classifyFcmError } from './fcm-error.classifier';
+import { disableMessagingRetries, fcmPayloadBytes, type FcmContent } from './firebase-admin.adapter';
+import { fitNotification } from './payload-fit';
 import { PushDeliveryError, type DeliveryResult, type PushNotification } from './push-notification';
 
 /** FCM HTTP v1: the message (without its target) must not exceed 4096 bytes. */
@@ -77,8 +78,7 @@ export class EndpointAgent extends Agent {
  * while it is offline, and collapsible messages are throttled to a burst of 20 then one per
  * 3 minutes. Duplicates still replace each other on the phone through `notification.tag`.
  *
- * Retries: firebase-admin's own retries (503 and resets, 4 times at 0/1/2/4 s, the same schedule
- * for every message at once) are switched off; every failure is thrown as a
+ * Retries: firebase-admin's own retries are switched off (firebase-admin.adapter.ts); every failure is thrown as a
  * {@link PushDeliveryError} and the queue retries with jitter, honouring `retry-after`.
  * Never logs tokens or content.
  */
@@ -109,31 +109,29 @@ export class FcmTransport {
       `mailpush-fcm-${randomUUID()}`,
     );
     this.messaging = getMessaging(this.app);
-    disableInternalRetries(this.messaging);
+    disableMessagingRetries(this.messaging);
   }
 
   async send(token: string, n: PushNotification): Promise<DeliveryResult> {
     if (this.closed) {
       throw new PushDeliveryError('fcm', {
         errorClass: ErrorClass.Transient,
-        code: 'transport_closed',
+        code: ErrorCode.TransportClosed,
         message: 'FCM transport is shut down',
       });
     }
     if (token.length === 0 || /\s/.test(token)) {
       return {
         status: 'rejected',
-        code: 'invalid_token',
+        code: ErrorCode.InvalidToken,
         message: 'FCM registration token is empty or contains whitespace',
       };
     }
-    const fitted = fitNotification(n, FCM_MAX_PAYLOAD_BYTES, (c) =>
-      Buffer.byteLength(JSON.stringify(this.wireContent(c)), 'utf8'),
-    );
+    const fitted = fitNotification(n, FCM_MAX_PAYLOAD_BYTES, (c) => fcmPayloadBytes(this.content(c)));
     if (!fitted) {
       return {
         status: 'rejected',
-        code: 'payload_too_large',
+        code: ErrorCode.PayloadTooLarge,
         message: `FCM payload exceeds ${FCM_MAX_PAYLOAD_BYTES} bytes`,
       };
     }
@@ -151,11 +149,9 @@ export class FcmTransport {
     }
   }
 
-  /** The message without its target, as firebase-admin hands it to FCM (camelCase in, protobuf JSON out). */
-  private content(
-    n: PushNotification,
-  ): Omit<Message, 'token' | 'topic' | 'condition'> & { android: { notification: AndroidNotification } } {
-    const notification: AndroidNotification = { tag: n.collapseKey };
+  /** The message without its target, as firebase-admin takes it (camelCase). */
+  private content(n: PushNotification): FcmContent {
+    const notification: FcmContent['android']['notification'] = { tag: n.collapseKey };
     if (n.bodyLocKey) notification.bodyLocKey = n.bodyLocKey;
     if (n.bodyLocArgs) notification.bodyLocArgs = n.bodyLocArgs;
     if (n.badge !== undefined) notification.notificationCount = n.badge;
@@ -167,46 +163,10 @@ export class FcmTransport {
     };
   }
 
-  /** What FCM measures against its limit: {@link content} as firebase-admin serializes it. */
-  private wireContent(n: PushNotification): Record<string, unknown> {
-    const { notification, data, android } = this.content(n);
-    const a = android.notification;
-    return {
-      notification,
-      data,
-      android: {
-        priority: android.priority,
-        ttl: `${this.options.ttlSeconds}s`,
-        notification: {
-          tag: a.tag,
-          body_loc_key: a.bodyLocKey,
-          body_loc_args: a.bodyLocArgs,
-          notification_count: a.notificationCount,
-        },
-      },
-    };
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await deleteApp(this.app);
     this.agent.destroy();
-  }
-}
-
-/**
- * firebase-admin has no option for its retry policy; it lives on the messaging request handler's
- * HTTP client (firebase-admin 14: `messagingRequestHandler.httpClient.retry`). Checked at run time:
- * if the shape ever changes, its retries simply stay on.
- */
-function disableInternalRetries(messaging: Messaging): void {
-  const handler = (messaging as unknown as { messagingRequestHandler?: unknown }).messagingRequestHandler;
-  for (const clientName of ['httpClient', 'http2Client']) {
-    const client =
-      typeof handler === 'object' && handler !== null ? (handler as Record<string, unknown>)[clientName] : undefined;
-    const retry = typeof client === 'object' && client !== null ? (client as Record<string, unknown>).retry : undefined;
-    if (typeof retry === 'object' && retry !== null && 'maxRetries' in retry)
-      (retry as { maxRetries: number }).maxRetries = 0;
   }
 }

@@ -41,10 +41,8 @@ export {
   MAX_ENDPOINT_LENGTH,
 } from './web-push-endpoint';
 export { InFlightLimiter } from './in-flight-limiter';
-export {
-  classifyApnsFailure,
-  classifyFcmError,
-  classifyWebPushError,
-  type ApnsFailureLike,
-  type PushErrorClassification,
-} from '@mailpush/errors/push-error.classifier';
+export { fitNotification } from './payload-fit';
+export { classifyApnsFailure, type ApnsFailureLike } from './apns-error.classifier';
+export { classifyFcmError } from './fcm-error.classifier';
+export { classifyWebPushError } from './web-push-error.classifier';
+export { parseRetryAfter, type PushErrorClassification } from './push-failure';

@@ -1,4 +1,4 @@
-import type { ClassifiedError, ErrorClass } from '@mailpush/errors/error-class';
+import type { ClassifiedError, ErrorClass, ErrorCode } from '@mailpush/errors';
 
 /** What a push says, independent of the service that carries it. */
 export interface PushNotification {
@@ -55,9 +55,9 @@ export type PushProvider = 'apns' | 'fcm' | 'webpush';
 export type DeliveryResult =
   | { status: 'delivered'; providerId?: string }
   /** The service says the token is gone: remove the device. */
-  | { status: 'dead_token'; code: string }
+  | { status: 'dead_token'; code: ErrorCode }
   /** This push can never be accepted (bad payload, bad argument); the token may still be fine. */
-  | { status: 'rejected'; code: string; message: string };
+  | { status: 'rejected'; code: ErrorCode; message: string };
 
 /**
  * A send that may succeed later (network, 5xx, 429, expired provider token) or that failed on our
@@ -78,7 +78,7 @@ export class PushDeliveryError extends Error {
     return this.classified.errorClass;
   }
 
-  get code(): string {
+  get code(): ErrorCode {
     return this.classified.code;
   }
 

@@ -2,7 +2,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { lookup as dnsLookupAsync } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { HOST_NOT_ALLOWED_CODE } from '@mailpush/errors/push-error.classifier';
+import { HOST_NOT_ALLOWED_CODE } from '@mailpush/errors';
 import type { WebPushSubscription } from './push-notification';
 
 /** Real push service URLs are ~200-600 characters; anything near this is not one. */

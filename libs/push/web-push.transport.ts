@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
 import webpush from 'web-push';
 import type { WebPushConfig } from '@mailpush/config/app-config';
-import { ErrorClass } from '@mailpush/errors/error-class';
-import { classifyWebPushError } from '@mailpush/errors/push-error.classifier';
-import { fitNotification } from '@mailpush/notifications/payload-fit';
+import { ErrorClass, ErrorCode } from '@mailpush/errors';
+import { classifyWebPushError } from './web-push-error.classifier';
+import { fitNotification } from './payload-fit';
 import {
   PushDeliveryError,
   type DeliveryResult,
@@ -79,24 +79,24 @@ export class WebPushTransport {
     if (this.closed) {
       throw new PushDeliveryError('webpush', {
         errorClass: ErrorClass.Transient,
-        code: 'transport_closed',
+        code: ErrorCode.TransportClosed,
         message: 'Web Push transport is shut down',
       });
     }
     const problem = subscriptionProblem(subscription);
     if (problem)
-      return { status: 'rejected', code: 'invalid_subscription', message: `Web Push subscription: ${problem}` };
+      return { status: 'rejected', code: ErrorCode.InvalidSubscription, message: `Web Push subscription: ${problem}` };
     if (!literalHostAllowed(subscription.endpoint, this.options.allowPrivateHosts)) {
       return {
         status: 'rejected',
-        code: 'host_not_allowed',
+        code: ErrorCode.HostNotAllowed,
         message: 'Web Push endpoint is on a private or reserved network',
       };
     }
     const fitted = fitNotification(n, WEB_PUSH_MAX_PLAINTEXT_BYTES, (c) =>
       Buffer.byteLength(JSON.stringify(webPushPayload(c)), 'utf8'),
     );
-    if (!fitted) return { status: 'rejected', code: 'payload_too_large', message: 'Web Push payload too large' };
+    if (!fitted) return { status: 'rejected', code: ErrorCode.PayloadTooLarge, message: 'Web Push payload too large' };
 
     try {
       await webpush.sendNotification(subscription, JSON.stringify(webPushPayload(fitted)), {

@@ -7,7 +7,7 @@ import {
   type DeliveriesJobData,
   type DeliveriesJobName,
 } from '@mailpush/delivery';
-import { ErrorClass } from '@mailpush/errors';
+import { ErrorClass, ErrorCode } from '@mailpush/errors';
 import { createLogger } from '@mailpush/logging';
 import { metrics } from '@mailpush/metrics';
 import { PushDeliveryError } from '@mailpush/push';
@@ -131,7 +131,7 @@ export class DispatchConsumers implements OnApplicationBootstrap, BeforeApplicat
       err instanceof PushDeliveryError
         ? { errorClass: err.classified.errorClass, code: err.classified.code, message: err.classified.message }
         : // Anything else is ours (a bug, Redis trouble); its text may quote data, so only its class is kept.
-          { errorClass: ErrorClass.Transient, code: 'internal_error', message: `delivery failed (${err.name})` };
+          { errorClass: ErrorClass.Transient, code: ErrorCode.InternalError, message: `delivery failed (${err.name})` };
     const letter = await this.deadLetters.add({
       ...target,
       jobId: job.id ?? '',

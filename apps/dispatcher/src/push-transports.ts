@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { ErrorCode } from '@mailpush/errors';
 import { createLogger } from '@mailpush/logging';
 import { metrics } from '@mailpush/metrics';
 import {
@@ -84,7 +85,7 @@ export class PushTransports implements OnApplicationShutdown {
         if (!subscription)
           return {
             status: 'rejected',
-            code: 'invalid_subscription',
+            code: ErrorCode.InvalidSubscription,
             message: 'stored Web Push subscription is unreadable',
           };
         return this.limited('web', () => web.send(subscription, notification));

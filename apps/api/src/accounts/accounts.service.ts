@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
-import type { ClassifiedError } from '@mailpush/errors';
+import { ErrorCode, type ClassifiedError } from '@mailpush/errors';
 import { imapEndpointPolicy, verifyImapLogin, type LoginCheck } from '@mailpush/imap';
 import { LoginLimiter, type LoginRequester } from '@mailpush/limits';
 import { createLogger } from '@mailpush/logging';
@@ -69,7 +69,7 @@ export class AccountsService {
     }
     const updated = await this.accounts.replaceCredentials(userId, accountId, username, body.auth.password, consume);
     if (updated === 'link_used') {
-      throw new ApiError(HttpStatus.UNAUTHORIZED, 'link_expired', 'This reconnect link was already used');
+      throw new ApiError(HttpStatus.UNAUTHORIZED, ErrorCode.LinkExpired, 'This reconnect link was already used');
     }
     if (!updated) throw notFound('Account');
     log.info('account credentials replaced', { userId, accountId });
@@ -99,7 +99,7 @@ export class AccountsService {
 
 /** Our own limit answers 429 with Retry-After; anything the check found wrong with the mailbox, 422. */
 function refusal(error: ClassifiedError): ApiError {
-  if (error.code === 'too_many_attempts') {
+  if (error.code === ErrorCode.TooManyAttempts) {
     return new TooManyRequestsError(error.code, error.message, error.retryAfterMs ?? 60_000);
   }
   return new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, error.code, error.message);

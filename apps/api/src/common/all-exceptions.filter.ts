@@ -1,20 +1,21 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Response } from 'express';
+import { ErrorCode } from '@mailpush/errors';
 import { createLogger } from '@mailpush/logging';
 import { OwnerGoneError, QuotaExceededError } from '@mailpush/store';
 import { TooManyRequestsError } from './api-error';
 
 const log = createLogger('api');
 
-const CODE_BY_STATUS: Record<number, string> = {
-  400: 'invalid_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
+const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: ErrorCode.InvalidRequest,
+  401: ErrorCode.Unauthorized,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  405: ErrorCode.MethodNotAllowed,
+  413: ErrorCode.PayloadTooLarge,
+  415: ErrorCode.UnsupportedMediaType,
+  429: ErrorCode.RateLimited,
 };
 
 /** Maps everything (including body-parser and routing errors) to the JSON error shape; 500s are logged, never explained. */
@@ -28,7 +29,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return;
     }
     if (exception instanceof OwnerGoneError) {
-      res.status(HttpStatus.NOT_FOUND).json({ error: { code: 'not_found', message: 'User not found' } });
+      res.status(HttpStatus.NOT_FOUND).json({ error: { code: ErrorCode.NotFound, message: 'User not found' } });
       return;
     }
     if (exception instanceof HttpException) {
@@ -46,7 +47,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
       res.status(status).json({
         error: {
-          code: CODE_BY_STATUS[status] ?? 'error',
+          code: CODE_BY_STATUS[status] ?? ErrorCode.Unspecified,
           message: Array.isArray(message) ? message.join('; ') : String(message),
         },
       });
@@ -62,12 +63,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
           : type === 'entity.too.large'
             ? 'The request body is too large'
             : 'Bad request';
-      res.status(status).json({ error: { code: CODE_BY_STATUS[status] ?? 'invalid_request', message } });
+      res.status(status).json({ error: { code: CODE_BY_STATUS[status] ?? ErrorCode.InvalidRequest, message } });
       return;
     }
     log.error('unhandled error', { err: exception });
     res
       .status(HttpStatus.INTERNAL_SERVER_ERROR)
-      .json({ error: { code: 'internal_error', message: 'Something went wrong on our side' } });
+      .json({ error: { code: ErrorCode.InternalError, message: 'Something went wrong on our side' } });
   }
 }

@@ -12,6 +12,7 @@ import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { LinkSessionRepository, UserRepository, type User } from '@mailpush/store';
 import { ApiError } from './api-error';
+import { ErrorCode } from '@mailpush/errors';
 
 function bearer(req: Request): string | undefined {
   const header = req.headers.authorization;
@@ -19,7 +20,8 @@ function bearer(req: Request): string | undefined {
   return m?.[1];
 }
 
-const unauthorized = () => new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Missing or invalid bearer token');
+const unauthorized = () =>
+  new ApiError(HttpStatus.UNAUTHORIZED, ErrorCode.Unauthorized, 'Missing or invalid bearer token');
 
 function sameSecret(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();
@@ -94,14 +96,14 @@ export class LinkSessionGuard implements CanActivate {
     if (!token || !session) {
       throw new ApiError(
         HttpStatus.UNAUTHORIZED,
-        'link_expired',
+        ErrorCode.LinkExpired,
         'This link is unknown, ended or expired; ask the app for a new one',
       );
     }
     if (session.accountId && !this.reflector.get(AllowScopedLinkSession, context.getHandler())) {
       throw new ApiError(
         HttpStatus.FORBIDDEN,
-        'link_scope',
+        ErrorCode.LinkScope,
         'This link only reconnects one mailbox; ask the app for a linking link to do more',
       );
     }

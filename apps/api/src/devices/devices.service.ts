@@ -1,5 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { ErrorCode } from '@mailpush/errors';
 import { EndpointNotAllowedError, assertPublicEndpoint } from '@mailpush/push';
 import { DeviceRepository, type Device } from '@mailpush/store';
 import { ApiError } from '../common/api-error';
@@ -42,11 +43,15 @@ export class DevicesService {
       if (err instanceof EndpointNotAllowedError) {
         throw new ApiError(
           HttpStatus.UNPROCESSABLE_ENTITY,
-          'host_not_allowed',
+          ErrorCode.HostNotAllowed,
           'The push endpoint is on a private, loopback or reserved network',
         );
       }
-      throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'host_not_found', 'The push endpoint host does not resolve');
+      throw new ApiError(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        ErrorCode.HostNotFound,
+        'The push endpoint host does not resolve',
+      );
     }
   }
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpStatus, Inject } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
+import { ErrorCode } from '@mailpush/errors';
 import { ApiError } from '../common/api-error';
 
 /** The VAPID public key a web page passes to `pushManager.subscribe({ applicationServerKey })`. Public by design. */
@@ -10,7 +11,7 @@ export class VapidKeyController {
   @Get()
   publicKey(): { publicKey: string } {
     if (!this.config.webPush)
-      throw new ApiError(HttpStatus.NOT_FOUND, 'web_push_disabled', 'Web Push is not configured on this server');
+      throw new ApiError(HttpStatus.NOT_FOUND, ErrorCode.WebPushDisabled, 'Web Push is not configured on this server');
     return { publicKey: this.config.webPush.publicKey };
   }
 }

@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, HttpStatus, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { ErrorCode } from '@mailpush/errors';
 import { ApiError } from '../common/api-error';
 import { UserEventsSubscriber } from './user-events.subscriber';
 
@@ -32,7 +33,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
     if (this.subscriber.openCount(userId) >= MAX_STREAMS_PER_USER) {
       throw new ApiError(
         HttpStatus.TOO_MANY_REQUESTS,
-        'too_many_streams',
+        ErrorCode.TooManyStreams,
         `At most ${MAX_STREAMS_PER_USER} event streams per user`,
       );
     }

@@ -35,6 +35,7 @@ import { DevicesService } from '../devices/devices.service';
 import { EventStreamService } from '../events/event-stream.service';
 import { Requester } from '../common/requester';
 import type { LoginRequester } from '@mailpush/limits';
+import { ErrorCode } from '@mailpush/errors';
 
 const log = createLogger('link-sessions');
 
@@ -126,7 +127,7 @@ export class CurrentLinkSessionController {
     if (!(await this.sessions.claim(session.token, CLAIM_HOLD_MS))) {
       throw new ApiError(
         HttpStatus.CONFLICT,
-        'link_in_use',
+        ErrorCode.LinkInUse,
         'This link is being used to link a mailbox right now; wait for that to finish',
       );
     }

@@ -14,6 +14,7 @@ import { Requester } from '../common/requester';
 import { ZodBodyPipe } from '../common/zod-body.pipe';
 import type { LoginRequester } from '@mailpush/limits';
 import { HttpStatus } from '@nestjs/common';
+import { ErrorCode } from '@mailpush/errors';
 
 /**
  * A password account's Reconnect link: the person types the new password in the web form, which
@@ -37,7 +38,7 @@ export class ReconnectController {
     @Body(new ZodBodyPipe(replaceCredentialsSchema)) body: ReplaceCredentialsBody,
   ) {
     if (session.accountId && session.accountId !== id) {
-      throw new ApiError(HttpStatus.FORBIDDEN, 'link_scope', 'This link reconnects another mailbox');
+      throw new ApiError(HttpStatus.FORBIDDEN, ErrorCode.LinkScope, 'This link reconnects another mailbox');
     }
     const consume = session.accountId ? this.sessions.consumeKeys(sha256Hex(session.token)) : undefined;
     return presentAccount(await this.accounts.replaceCredentials(requester, id, body, consume));

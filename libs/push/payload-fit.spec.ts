@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PushNotification } from '@mailpush/push/push-notification';
+import type { PushNotification } from './push-notification';
 import { fitNotification } from './payload-fit';
 
 const n = (overrides: Partial<PushNotification> = {}): PushNotification => ({

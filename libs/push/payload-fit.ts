@@ -1,4 +1,4 @@
-import type { PushNotification } from '@mailpush/push/push-notification';
+import type { PushNotification } from './push-notification';
 
 const ELLIPSIS = '…';
 

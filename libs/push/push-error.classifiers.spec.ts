@@ -2,14 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FirebaseAppError } from 'firebase-admin/app';
 import { FirebaseMessagingError } from 'firebase-admin/messaging';
-import { ErrorClass } from './error-class';
-import {
-  HOST_NOT_ALLOWED_CODE,
-  classifyApnsFailure,
-  classifyFcmError,
-  classifyWebPushError,
-  parseRetryAfter,
-} from './push-error.classifier';
+import { ErrorClass, HOST_NOT_ALLOWED_CODE } from '@mailpush/errors';
+import { classifyApnsFailure } from './apns-error.classifier';
+import { classifyFcmError } from './fcm-error.classifier';
+import { parseRetryAfter } from './push-failure';
+import { classifyWebPushError } from './web-push-error.classifier';
 
 const apns = (status: number, reason: string) => classifyApnsFailure({ status, response: { reason } });
 
@@ -87,7 +84,7 @@ describe('classifyApnsFailure', () => {
     const reset = classifyApnsFailure({
       error: vError('apn write failed', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
     });
-    assert.deepEqual([reset.classified.errorClass, reset.classified.code], [ErrorClass.Transient, 'network']);
+    assert.deepEqual([reset.classified.errorClass, reset.classified.code], [ErrorClass.Transient, 'connect_failed']);
     assert.equal(classifyApnsFailure({ error: vError('apn write timeout') }).classified.code, 'timeout');
     const tls = classifyApnsFailure({
       error: Object.assign(new Error('altnames'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }),
@@ -195,7 +192,7 @@ describe('classifyFcmError', () => {
     );
     assert.deepEqual(
       [network.deadToken, network.classified.errorClass, network.classified.code],
-      [false, ErrorClass.Transient, 'connection_refused'],
+      [false, ErrorClass.Transient, 'connect_failed'],
     );
     assert.equal(
       classifyFcmError(new FirebaseAppError({ code: 'network-timeout', message: 't' })).classified.code,
@@ -299,7 +296,7 @@ describe('classifyWebPushError', () => {
     assert.deepEqual([limited.classified.errorClass, limited.classified.retryAfterMs], [ErrorClass.RateLimited, 7000]);
     assert.equal(classifyWebPushError(webPushError(503)).classified.errorClass, ErrorClass.Transient);
     const reset = classifyWebPushError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
-    assert.deepEqual([reset.classified.errorClass, reset.classified.code], [ErrorClass.Transient, 'network']);
+    assert.deepEqual([reset.classified.errorClass, reset.classified.code], [ErrorClass.Transient, 'connect_failed']);
     assert.equal(classifyWebPushError(new Error('Socket timeout')).classified.errorClass, ErrorClass.Transient);
   });
 
