@@ -14,6 +14,7 @@ const root = resolve(import.meta.dirname, '..');
 // beside the code (apps/, libs/) belongs to this tier too. Integration specs stay out of it.
 const UNIT_SPECS_UNDER_TEST = [
   'test/deploy/promql.spec.ts',
+  'test/docs/docs.spec.ts',
   'test/push/apns.spec.ts',
   'test/push/fcm.spec.ts',
   'test/push/web-push.spec.ts',
