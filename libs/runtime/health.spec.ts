@@ -23,6 +23,13 @@ describe('HealthCheck', () => {
     assert.equal(await new HealthCheck(pong, () => false).ready(), false);
   });
 
+  it('is not ready when the role check throws', async () => {
+    const broken = () => {
+      throw new Error('supervisor gone');
+    };
+    assert.equal(await new HealthCheck(pong, broken).ready(), false);
+  });
+
   it('is not ready when PING fails, or does not answer in time', async () => {
     assert.equal(await new HealthCheck(redisAnswering(() => Promise.reject(new Error('down')))).ready(), false);
     const silent = redisAnswering(() => new Promise<string>(() => undefined));

@@ -30,8 +30,17 @@ export class HealthCheck {
     return LIVE_BODY;
   }
 
+  /** A probe answers; a role's check that throws means "not ready", never a hung request. */
+  private roleSaysReady(): boolean {
+    try {
+      return this.roleReady();
+    } catch {
+      return false;
+    }
+  }
+
   async ready(): Promise<boolean> {
-    if (!this.roleReady()) return false;
+    if (!this.roleSaysReady()) return false;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), this.timeoutMs);
