@@ -10,9 +10,13 @@ import { relative, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 
-// Specs under test/ that talk only to in-process fakes or scripted servers on loopback. Every spec
-// beside the code (apps/, libs/) belongs to this tier too. Integration specs stay out of it.
+// Specs under test/ that talk only to in-process fakes, scripted servers on loopback or a local tool
+// (promtool). Every spec beside the code (apps/, libs/) belongs to this tier too. Integration specs
+// stay out, and so do three slow ones that start no server (they run in npm test, or here by name):
+// test/deploy/manifests.spec.ts (kubectl kustomize and a type check of every object, ~7 s),
+// test/ownership/scale-simulation.spec.ts (~40 s) and test/bench/bench-smoke.spec.ts.
 const UNIT_SPECS_UNDER_TEST = [
+  'test/deploy/alert-rules.spec.ts',
   'test/deploy/promql.spec.ts',
   'test/docs/docs.spec.ts',
   'test/push/apns.spec.ts',

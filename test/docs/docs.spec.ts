@@ -3,13 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { envSchema } from '@mailpush/config/config.schema';
-
-/** The checkout's root, whether this runs from test/ (tsx) or from dist/test/ (compiled). */
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
+import { repoRoot } from '../support/repo-root';
 
 const root = repoRoot();
 const docsDir = join(root, 'docs');
