@@ -114,7 +114,7 @@ export interface AppConfig {
   oauthRefreshMarginMs: number;
 }
 
-/** How workers hold IMAP connections; README "Mailbox watching" gives the reason for each default. */
+/** How workers hold IMAP connections; docs/watching.md and docs/configuration.md give the reason for each default. */
 export interface ImapWatchConfig {
   connectTimeoutMs: number;
   /** imapflow's inactivity watchdog: the backstop behind the NOOP probe. */

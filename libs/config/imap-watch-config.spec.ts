@@ -9,7 +9,7 @@ const base = () => ({
 });
 
 describe('IMAP watching configuration', () => {
-  it('defaults to the production values documented in the README', () => {
+  it('defaults to the production values documented in docs/configuration.md', () => {
     const { imap } = loadConfig(base());
     assert.deepEqual(imap, {
       connectTimeoutMs: 15_000,

@@ -1,4 +1,3 @@
 export { metrics, metricsRegistry } from './metrics';
 export { clusterExport, clusterMetrics, clusterRegistry, renderMetrics } from './cluster-metrics';
 export { BoundedLabel } from './bounded-label';
-export { OPS_PATHS, startOpsServer } from './ops-server';

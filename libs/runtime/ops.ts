@@ -1,8 +1,9 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
-import { startOpsServer } from '@mailpush/metrics';
 import { REDIS } from '@mailpush/store';
+import { HealthCheck } from './health';
+import { startOpsServer } from './ops-server';
 
 export type OpsRole = 'api' | 'worker' | 'dispatcher' | 'all';
 
@@ -17,21 +18,9 @@ export const DEFAULT_OPS_PORTS: Readonly<Record<OpsRole, number>> = {
   all: 9092,
 };
 
-/** A readiness check that answers within a second: Redis answers PING. */
-async function redisReady(redis: Redis): Promise<boolean> {
-  return Promise.race([
-    redis.ping().then(
-      (r) => r === 'PONG',
-      () => false,
-    ),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
-  ]);
-}
-
 /**
  * `/healthz`, `/readyz` and `/metrics` of a role on its ops port (MAILPUSH_OPS_PORT or the role's
- * default). `/readyz` needs Redis to answer and, where given, `ready()` (a worker: its initial
- * takeover done, so a rolling update waits for it).
+ * default); `ready()`, where given, is the role's own readiness condition (HealthCheck).
  */
 export async function serveOps(
   app: INestApplicationContext,
@@ -41,10 +30,6 @@ export async function serveOps(
   const config = app.get<AppConfig>(APP_CONFIG);
   const redis = app.get<Redis>(REDIS);
   const port = config.opsPort ?? DEFAULT_OPS_PORTS[role];
-  const server = await startOpsServer(
-    port,
-    config.http.host,
-    async () => (ready?.() ?? true) && (await redisReady(redis)),
-  );
+  const server = await startOpsServer(port, config.http.host, new HealthCheck(redis, ready));
   return () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
 }

@@ -1,9 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import ts from 'typescript';
+import { repoRoot } from '../support/repo-root';
 import type { K8sObject } from './kustomize';
 
-const ROOT = resolve(__dirname, '../../..');
+const ROOT = repoRoot();
 
 /** Where each kind's model and interface live (kubernetes-models and its CRD packages). */
 function modelModule(o: K8sObject): string {

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { repoRoot } from '../support/repo-root';
 
-export const K8S_DIR = resolve(__dirname, '../../../deploy/k8s');
+export const K8S_DIR = resolve(repoRoot(), 'deploy/k8s');
 
 /** A Kubernetes object as `kubectl kustomize` prints it: only the fields every object has are typed. */
 export interface K8sObject {

@@ -38,6 +38,8 @@ const ROUTES: Record<string, Access> = {
   'GET /readyz': 'public',
   'GET /metrics': 'public',
   'GET /v1/vapid-public-key': 'public',
+  // The OpenAPI document: the API's shape, no user data.
+  'GET /v1/openapi.json': 'public',
   // The provider presets (names, IMAP endpoints, whether sign-in is on): operator data, no user's.
   'GET /v1/providers': 'public',
   // Authorised by its single-use `state` (random, stored hashed, 10 minutes), not by a header:

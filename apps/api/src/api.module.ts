@@ -26,6 +26,7 @@ import { ClusterMetricsCollector } from './ops/cluster-metrics.collector';
 import { CurrentLinkSessionController, LinkSessionsController } from './link-sessions/link-sessions.controller';
 import { OAuthController } from './oauth/oauth.controller';
 import { OAuthLinkService } from './oauth/oauth-link.service';
+import { OpenApiController } from './openapi/openapi.controller';
 import { ProvidersController } from './oauth/providers.controller';
 import { ReconnectController } from './oauth/reconnect.controller';
 
@@ -46,6 +47,7 @@ import { ReconnectController } from './oauth/reconnect.controller';
     ProvidersController,
     OAuthController,
     ReconnectController,
+    OpenApiController,
   ],
   providers: [
     AccountsService,

@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { failurePage, PAGE_HEADERS, type OAuthFailure } from './oauth-pages';
 import { OAuthLinkService } from './oauth-link.service';
 
-const startQuery = z.object({
+export const startQuery = z.object({
   link: z.string().max(512).optional(),
   account: z
     .string()
@@ -15,7 +15,7 @@ const startQuery = z.object({
 });
 
 /** Only the parameters an authorization response carries, each bounded. */
-const callbackQuery = z.object({
+export const callbackQuery = z.object({
   state: z.string().max(256).optional(),
   code: z.string().max(4096).optional(),
   error: z
