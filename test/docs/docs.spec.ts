@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { envSchema } from '@mailpush/config/config.schema';
 import { repoRoot } from '../support/repo-root';
+import { renderErrorDocs } from './error-docs';
 
 const root = repoRoot();
 const docsDir = join(root, 'docs');
@@ -30,6 +31,10 @@ function anchors(page: string): Set<string> {
 }
 
 describe('the documentation', () => {
+  it('lists every error code with its class and message, as the catalog has them', () => {
+    assert.equal(read('docs/errors.md'), renderErrorDocs(), 'docs/errors.md is stale: run npm run docs:errors');
+  });
+
   it('keeps the README a front door', () => {
     const readme = read('README.md');
     assert.ok(readme.length < 10_000, `README.md is ${readme.length} characters: move detail into docs/`);
