@@ -54,8 +54,8 @@ export class FanOutService {
   async fanOut(event: MailEvent, now = Date.now()): Promise<FanOutOutcome> {
     // Enqueued by a watcher in the moment before its user was erased: nothing of it goes out.
     if (!(await this.users.find(event.userId))) return { status: 'skipped', reason: 'user_gone' };
-    const devices = await this.devices.listForUser(event.userId);
-    const ids = devices.map((d) => d.id).sort();
+    // Ids only: each delivery reads (and unseals) its device when it sends, once.
+    const ids = (await this.devices.idsForUser(event.userId)).sort();
     const decisions = await this.burst.admitAll(ids, event.messageKey, event.accountId, event.summary?.count ?? 1, now);
     const individually: string[] = [];
     const jobs = new Map<string, JobSpec<QueueName.Deliveries>>();
@@ -80,12 +80,12 @@ export class FanOutService {
     }
     await this.deliveries.addBulk([...jobs.values()]);
     await this.userEvents.publish(event);
-    if (devices.length === 0) return { status: 'no_devices' };
+    if (ids.length === 0) return { status: 'no_devices' };
     return {
       status: 'fanned_out',
-      devices: devices.length,
+      devices: ids.length,
       individually: individually.length,
-      inSummary: devices.length - individually.length,
+      inSummary: ids.length - individually.length,
     };
   }
 
