@@ -18,6 +18,8 @@ const SETTLED = '=';
  */
 @Injectable()
 export class DeliveryMarks {
+  private readonly pending = new Map<string, { fields: Map<string, string>; written: Promise<void> }>();
+
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   /** The devices this job may send to now (one round trip, atomic on the message's key). */
@@ -33,9 +35,23 @@ export class DeliveryMarks {
     return deviceIds.filter((_, i) => owners[i] === jobId);
   }
 
-  /** The device has its outcome (delivered, pruned, rejected, skipped): never sent again for this message. */
-  async settle(messageKey: string, deviceId: string, outcome: string): Promise<void> {
-    await this.redis.hset(RedisKeys.deliveryMarks(messageKey), deviceId, `${SETTLED}${outcome}`);
+  /**
+   * The device has its outcome (delivered, pruned, rejected, skipped): never sent again for this
+   * message. The devices of one message settled in the same turn of the event loop share one HSET.
+   */
+  settle(messageKey: string, deviceId: string, outcome: string): Promise<void> {
+    let pending = this.pending.get(messageKey);
+    if (!pending) {
+      const fields = new Map<string, string>();
+      const written = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        this.pending.delete(messageKey);
+        await this.redis.hset(RedisKeys.deliveryMarks(messageKey), fields);
+      });
+      pending = { fields, written };
+      this.pending.set(messageKey, pending);
+    }
+    pending.fields.set(deviceId, `${SETTLED}${outcome}`);
+    return pending.written;
   }
 
   /** The send failed and will be retried (or replayed): let the next attempt claim the device. */

@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { BurstBudget, DeliveryMarks, ReconnectLinks } from '@mailpush/delivery';
 import { createLogger } from '@mailpush/logging';
 import { BoundedLabel, metrics } from '@mailpush/metrics';
 import { buildBurstSummaryNotification, buildMailNotification, buildReauthNotification } from '@mailpush/notifications';
-import { PushDeliveryError, type PushNotification } from '@mailpush/push';
+import { InFlightLimiter, PushDeliveryError, type PushNotification } from '@mailpush/push';
 import type { BurstSummaryJob, DeliveryBatchJob, MailEvent, ReauthDeliveryJob } from '@mailpush/queue';
 import { AccountRepository, DeviceRepository, type Device } from '@mailpush/store';
 import { PushTransports } from './push-transports';
@@ -50,14 +51,23 @@ function describe(err: Error): string {
  */
 @Injectable()
 export class DeliveryHandler {
+  /**
+   * Device deliveries in flight across all batch jobs: MAILPUSH_DISPATCH_CONCURRENCY, as when
+   * each job was one device (a batch job must not open a connection per device at once).
+   */
+  private readonly inFlight: InFlightLimiter;
+
   constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly devices: DeviceRepository,
     private readonly transports: PushTransports,
     private readonly burst: BurstBudget,
     private readonly accounts: AccountRepository,
     private readonly links: ReconnectLinks,
     private readonly marks: DeliveryMarks,
-  ) {}
+  ) {
+    this.inFlight = new InFlightLimiter(config.dispatchConcurrency);
+  }
 
   /**
    * Each device of the batch at most once, whichever run of the job (or of an overlapping job)
@@ -71,7 +81,7 @@ export class DeliveryHandler {
       mine.map(async (deviceId) => {
         let outcome: DeliveryOutcome;
         try {
-          outcome = await this.deliverMessage(event, deviceId);
+          outcome = await this.inFlight.run(() => this.deliverMessage(event, deviceId));
         } catch (err) {
           failures.set(deviceId, err instanceof Error ? err : new Error(String(err)));
           await this.marks.release(event.messageKey, deviceId);
