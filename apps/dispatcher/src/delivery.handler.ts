@@ -52,8 +52,9 @@ function describe(err: Error): string {
 @Injectable()
 export class DeliveryHandler {
   /**
-   * Device deliveries in flight across all batch jobs: MAILPUSH_DISPATCH_CONCURRENCY, as when
-   * each job was one device (a batch job must not open a connection per device at once).
+   * Push requests in flight across all jobs: MAILPUSH_DISPATCH_CONCURRENCY, as when each job was
+   * one device (a batch must not open a connection per device at once). Held for the request
+   * only: a device's read and its outcome's writes do not take a slot.
    */
   private readonly inFlight: InFlightLimiter;
 
@@ -81,7 +82,7 @@ export class DeliveryHandler {
       mine.map(async (deviceId) => {
         let outcome: DeliveryOutcome;
         try {
-          outcome = await this.inFlight.run(() => this.deliverMessage(event, deviceId));
+          outcome = await this.deliverMessage(event, deviceId);
         } catch (err) {
           failures.set(deviceId, err instanceof Error ? err : new Error(String(err)));
           await this.marks.release(event.messageKey, deviceId);
@@ -141,7 +142,7 @@ export class DeliveryHandler {
   ): Promise<DeliveryOutcome> {
     let result;
     try {
-      result = await this.transports.send(device, n);
+      result = await this.inFlight.run(() => this.transports.send(device, n));
     } catch (err) {
       metrics.deliveries.inc({ platform: device.platform, outcome: 'retry' });
       const failure =
