@@ -54,9 +54,9 @@ export class DeliveryMarks {
     return pending.written;
   }
 
-  /** The send failed and will be retried (or replayed): let the next attempt claim the device. */
-  async release(messageKey: string, deviceId: string): Promise<void> {
-    await this.redis.hdel(RedisKeys.deliveryMarks(messageKey), deviceId);
+  /** The send failed and will be retried (or replayed): let the next attempt claim the devices. */
+  async release(messageKey: string, ...deviceIds: string[]): Promise<void> {
+    if (deviceIds.length > 0) await this.redis.hdel(RedisKeys.deliveryMarks(messageKey), ...deviceIds);
   }
 
   /** Of these devices, those whose delivery of this message has its outcome. */

@@ -85,7 +85,8 @@ export class DeliveryHandler {
           outcome = await this.deliverMessage(event, deviceId);
         } catch (err) {
           failures.set(deviceId, err instanceof Error ? err : new Error(String(err)));
-          await this.marks.release(event.messageKey, deviceId);
+          // Not releasing (Redis trouble) is caught up by the job's last failure (see DispatchConsumers).
+          await this.marks.release(event.messageKey, deviceId).catch(() => undefined);
           return;
         }
         await this.marks.settle(event.messageKey, deviceId, outcome.status);

@@ -98,7 +98,10 @@ export class DispatchConsumers implements OnApplicationBootstrap {
       [JobName.DeliverBatch]: async ({ event, deviceIds }, job) => {
         // A batch's settled devices are done; each other one becomes its own dead letter, replayed alone.
         const settled = await this.marks.settled(event.messageKey, deviceIds);
-        for (const deviceId of deviceIds.filter((id) => !settled.has(id))) {
+        const unsettled = deviceIds.filter((id) => !settled.has(id));
+        // A claim left behind by a failure that skipped its release would keep the replay from sending.
+        await this.marks.release(event.messageKey, ...unsettled);
+        for (const deviceId of unsettled) {
           const cause = err instanceof BatchDeliveryError ? (err.failures.get(deviceId) ?? err) : err;
           await this.recordDeadLetter(
             { jobName: JobName.Deliver, data: { event: withoutContent(event), deviceId } },
@@ -110,6 +113,7 @@ export class DispatchConsumers implements OnApplicationBootstrap {
         }
       },
       [JobName.Deliver]: async ({ event, deviceId }, job) => {
+        await this.marks.release(event.messageKey, deviceId);
         const cause = err instanceof BatchDeliveryError ? (err.failures.get(deviceId) ?? err) : err;
         await this.recordDeadLetter(
           { jobName: JobName.Deliver, data: { event: withoutContent(event), deviceId } },
