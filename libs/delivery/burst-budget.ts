@@ -92,6 +92,20 @@ export class BurstBudget {
     return { notify: 'individually', windowStart: now };
   }
 
+  /**
+   * Admits one message into the windows of several devices at once: the calls go out together
+   * (auto-pipelined), so a user's devices cost a couple of round trips, not a couple each.
+   */
+  async admitAll(
+    deviceIds: readonly string[],
+    messageKey: string,
+    accountId: string,
+    count = 1,
+    now = Date.now(),
+  ): Promise<BurstDecision[]> {
+    return Promise.all(deviceIds.map((deviceId) => this.admit(deviceId, messageKey, accountId, count, now)));
+  }
+
   /** What a closed window's summary covers; undefined when nothing was held back (or it expired). */
   async summary(deviceId: string, windowStart: number): Promise<{ count: number; accountId?: string } | undefined> {
     const [suppressed, account] = await this.redis.hmget(

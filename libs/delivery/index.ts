@@ -6,11 +6,6 @@ export {
   type DeadLetterJob,
   type NewDeadLetter,
 } from './dead-letter.repository';
+export { DeliveryMarks } from './delivery-marks';
 export { UserEventsPublisher, toUserMailEvent, type UserMailEvent, type UserReauthEvent } from './user-events';
-export {
-  createDeliveriesQueue,
-  type DeliveriesQueue,
-  type DeliveriesJobData,
-  type DeliveriesJobName,
-} from './deliveries-queue';
 export { ReconnectLinks, RECONNECT_LINK_TTL_MS } from './reconnect-links';

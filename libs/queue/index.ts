@@ -3,6 +3,7 @@ export {
   messageKey,
   summaryKey,
   deliveryJobId,
+  deliveryBatchJobId,
   burstSummaryJobId,
   reauthKey,
   reauthDeliveryJobId,
@@ -10,9 +11,22 @@ export {
   type ReauthDeliveryJob,
   type MailEvent,
   type DeliveryJob,
+  type DeliveryBatchJob,
   type BurstSummaryJob,
   withoutContent,
 } from './mail-event';
-export { JOB_DEFAULTS, DEDUP_TTL_MS, dedupJobOptions } from './job-defaults';
-export { createBullConnection } from './bullmq-connection';
-export { MailEventsProducer, type MailEventsJobData, type MailEventsJobName } from './mail-events.producer';
+export { JOB_DEFAULTS, DEDUP_TTL_MS, dedupJobOptions, jobDefaults } from './job-defaults';
+export { JOB_QUEUE, jobsOf, parseJobData, type JobPayloads, type JobsOf } from './job-payloads';
+export {
+  QueueRegistry,
+  JobProducer,
+  JobHandlerError,
+  InvalidJobDataError,
+  checkHandlers,
+  routeJob,
+  type JobHandlers,
+  type JobSpec,
+  type AnyJobQueue,
+  type ConsumerOptions,
+} from './queue-registry';
+export { MailEventsProducer } from './mail-events.producer';

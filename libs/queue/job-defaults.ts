@@ -1,4 +1,5 @@
 import type { DefaultJobOptions, JobsOptions } from 'bullmq';
+import type { AppConfig } from '@mailpush/config';
 import { QueueName } from './queue-names';
 
 const DAY_MS = 24 * 3600_000;
@@ -22,13 +23,20 @@ export const JOB_DEFAULTS: Record<QueueName, DefaultJobOptions> = {
     removeOnComplete: true,
     removeOnFail: true,
   },
+  // Attempts come from configuration (MAILPUSH_DELIVERY_ATTEMPTS): see jobDefaults.
   [QueueName.Deliveries]: {
-    attempts: 8,
     backoff: { type: 'delivery' },
     removeOnComplete: true,
     removeOnFail: true,
   },
 };
+
+/** A queue's defaults as its producers add with them: the one place attempts are set. */
+export function jobDefaults(queue: QueueName, config: Pick<AppConfig, 'push'>): DefaultJobOptions {
+  return queue === QueueName.Deliveries
+    ? { ...JOB_DEFAULTS[queue], attempts: config.push.deliveryAttempts }
+    : JOB_DEFAULTS[queue];
+}
 
 /**
  * The options every job is added with: its idempotency key as job id (dedup while it is queued)

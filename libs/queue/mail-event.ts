@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** A new message as the worker saw it. Holds sender and subject: never log it. */
 export interface MailEvent {
   accountId: string;
@@ -43,6 +45,26 @@ export interface DeliveryJob {
 
 export function deliveryJobId(event: MailEvent, deviceId: string): string {
   return `${event.messageKey}.${deviceId}`;
+}
+
+/**
+ * One message to several devices of its user. Each device is delivered at most once however
+ * often the job runs (delivery marks, see DeliveryMarks); a retry sends only to the devices that
+ * have not been settled yet.
+ */
+export interface DeliveryBatchJob {
+  event: MailEvent;
+  deviceIds: string[];
+}
+
+/**
+ * `<message key>.b<digest of the device ids>`: the same batch fanned out again (a retried fan-out)
+ * is deduplicated; a batch that changed (a device added meanwhile) is a new job, and the delivery
+ * marks keep the devices it shares with the first from being notified twice.
+ */
+export function deliveryBatchJobId(event: MailEvent, deviceIds: readonly string[]): string {
+  const digest = createHash('sha256').update(deviceIds.join(',')).digest('hex').slice(0, 16);
+  return `${event.messageKey}.b${digest}`;
 }
 
 /**

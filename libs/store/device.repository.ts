@@ -106,6 +106,11 @@ export class DeviceRepository {
     return toDevice(await this.redis.hgetall(RedisKeys.device(deviceId)), this.cipher);
   }
 
+  /** A user's device ids without reading the records: enough to fan out (each delivery reads its device). */
+  async idsForUser(userId: string): Promise<string[]> {
+    return this.redis.smembers(RedisKeys.userDevices(userId));
+  }
+
   async listForUser(userId: string): Promise<Device[]> {
     const ids = await this.redis.smembers(RedisKeys.userDevices(userId));
     // Auto-pipelined (an explicit pipeline cannot span Redis Cluster hash slots).

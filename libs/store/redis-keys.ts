@@ -74,6 +74,11 @@ export const RedisKeys = {
   userEventsChannel: (userId: string) => `${NS}:events:user:${userId}`,
   /** The APNs provider token (JWT) every dispatcher of a team shares. */
   apnsProviderToken: (teamId: string, keyId: string) => `${NS}:apns-jwt:${teamId}:${keyId}`,
+  /**
+   * Hash of one message's deliveries, field per device: the job delivering to it now, or how it
+   * was settled. Makes every device of a delivery batch exactly-once across retries.
+   */
+  deliveryMarks: (messageKey: string) => `${NS}:delivery-marks:{${messageKey}}`,
   /** Start (ms) of a device's current burst window; expires with the window. */
   burstWindow: (deviceId: string) => `${NS}:burst:{${deviceId}}`,
   /** Hash of one burst window: rank of each message admitted, and what the summary covers. */

@@ -1,6 +1,9 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { APP_CONFIG, type AppConfig, type RedisTarget } from '@mailpush/config';
+import { createLogger } from '@mailpush/logging';
+
+const log = createLogger('redis');
 
 export const REDIS = Symbol('REDIS');
 
@@ -89,7 +92,12 @@ export class RedisLifecycle implements OnApplicationShutdown {
 export const redisProvider = {
   provide: REDIS,
   inject: [APP_CONFIG],
-  useFactory: (config: AppConfig): Redis => createRedisConnection(config.redis, 'commands'),
+  useFactory: (config: AppConfig): Redis => {
+    const redis = createRedisConnection(config.redis, 'commands');
+    // ioredis reconnects by itself; without a listener each failed attempt is an unhandled `error` event.
+    redis.on('error', (err: unknown) => log.warn('redis connection error', { err }));
+    return redis;
+  },
 };
 
 export { Redis };

@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule } from '@mailpush/config';
 import { DeadLetterRepository } from '@mailpush/delivery';
 import { ProviderRegistry } from '@mailpush/providers';
+import { QueueRegistry } from '@mailpush/queue';
 import { StoreModule } from '@mailpush/store';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
@@ -66,6 +67,7 @@ import { ReconnectController } from './oauth/reconnect.controller';
     ClusterMetricsCollector,
     LoginLimiter,
     UserErasureService,
+    QueueRegistry,
   ],
 })
 export class ApiModule {}

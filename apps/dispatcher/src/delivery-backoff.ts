@@ -9,6 +9,6 @@ const CAP_MS = 10 * 60_000;
 export function deliveryBackoffMs(attemptsMade: number, err: unknown, random: () => number = Math.random): number {
   const exponential = Math.min(CAP_MS, BASE_MS * 2 ** Math.max(0, attemptsMade - 1));
   const jittered = Math.round(exponential * (0.5 + random() * 0.5));
-  const retryAfter = (err as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  const retryAfter = typeof err === 'object' && err !== null && 'retryAfterMs' in err ? err.retryAfterMs : undefined;
   return typeof retryAfter === 'number' && retryAfter > 0 ? Math.max(retryAfter, jittered) : jittered;
 }

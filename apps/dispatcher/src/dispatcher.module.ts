@@ -1,6 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@mailpush/config';
-import { BurstBudget, DeadLetterRepository, ReconnectLinks, UserEventsPublisher } from '@mailpush/delivery';
+import {
+  BurstBudget,
+  DeadLetterRepository,
+  DeliveryMarks,
+  ReconnectLinks,
+  UserEventsPublisher,
+} from '@mailpush/delivery';
+import { QueueRegistry } from '@mailpush/queue';
 import { StoreModule } from '@mailpush/store';
 import { DeliveryHandler } from './delivery.handler';
 import { DispatchConsumers } from './dispatch.consumers';
@@ -10,6 +17,8 @@ import { PushTransports } from './push-transports';
 @Module({
   imports: [ConfigModule, StoreModule],
   providers: [
+    QueueRegistry,
+    DeliveryMarks,
     PushTransports,
     BurstBudget,
     UserEventsPublisher,

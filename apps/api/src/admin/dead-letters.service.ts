@@ -1,8 +1,7 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Job } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '@mailpush/config';
-import { DeadLetterRepository, createDeliveriesQueue, type DeadLetter, type DeliveriesQueue } from '@mailpush/delivery';
-import { JobName, dedupJobOptions } from '@mailpush/queue';
+import { DeadLetterRepository, type DeadLetter } from '@mailpush/delivery';
+import { JobName, QueueName, QueueRegistry, dedupJobOptions, type JobProducer } from '@mailpush/queue';
 
 /** What an operator sees of a dead letter: ids, codes and counts; never sender, subject or token. */
 export interface DeadLetterView {
@@ -39,14 +38,14 @@ function view(d: DeadLetter): DeadLetterView {
 }
 
 @Injectable()
-export class DeadLettersService implements OnApplicationShutdown {
-  private readonly deliveries: DeliveriesQueue;
+export class DeadLettersService {
+  private readonly deliveries: JobProducer<QueueName.Deliveries>;
 
   constructor(
     private readonly letters: DeadLetterRepository,
-    @Inject(APP_CONFIG) config: AppConfig,
+    queues: QueueRegistry,
   ) {
-    this.deliveries = createDeliveriesQueue(config);
+    this.deliveries = queues.producer(QueueName.Deliveries);
   }
 
   async list(limit: number): Promise<DeadLetterView[]> {
@@ -60,12 +59,14 @@ export class DeadLettersService implements OnApplicationShutdown {
   async replay(id: string): Promise<ReplayResult> {
     const letter = await this.letters.find(id);
     if (!letter) return { status: 'not_found' };
-    const job = await Job.fromId(this.deliveries, letter.jobId);
+    const job = await Job.fromId(this.deliveries.queue, letter.jobId);
     let status: 'requeued' | 'already_pending' | 'already_delivered' = 'requeued';
     if (!job) {
       // The failed job was removed with its content; its dedup key would swallow the re-add.
-      await this.deliveries.removeDeduplicationKey(letter.jobId);
-      await this.deliveries.add(letter.jobName, letter.data, dedupJobOptions(letter.jobId));
+      await this.deliveries.queue.removeDeduplicationKey(letter.jobId);
+      const opts = dedupJobOptions(letter.jobId);
+      if (letter.jobName === JobName.Deliver) await this.deliveries.add(JobName.Deliver, letter.data, opts);
+      else await this.deliveries.add(JobName.DeliverBurstSummary, letter.data, opts);
     } else {
       const state = await job.getState();
       if (state === 'failed') await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
@@ -73,9 +74,5 @@ export class DeadLettersService implements OnApplicationShutdown {
     }
     await this.letters.remove(id);
     return { status, jobId: letter.jobId };
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.deliveries.close();
   }
 }

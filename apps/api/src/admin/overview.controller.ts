@@ -1,8 +1,8 @@
-import { Controller, Get, Inject, Injectable, UseGuards, type OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { Controller, Get, Inject, Injectable, UseGuards } from '@nestjs/common';
+import type { Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { DeadLetterRepository } from '@mailpush/delivery';
-import { QueueName, createBullConnection } from '@mailpush/queue';
+import { QueueRegistry, type QueueName } from '@mailpush/queue';
 import { AccountRepository, WorkerMembership, type AccountStatus } from '@mailpush/store';
 import { AdminGuard } from '../common/auth.guards';
 
@@ -17,7 +17,7 @@ export interface Overview {
 
 /** The operator's one-look view: where accounts stand, who watches them, what is queued or stuck. */
 @Injectable()
-export class OverviewService implements OnApplicationShutdown {
+export class OverviewService {
   private readonly queues: Queue[];
 
   constructor(
@@ -25,11 +25,9 @@ export class OverviewService implements OnApplicationShutdown {
     private readonly accounts: AccountRepository,
     private readonly membership: WorkerMembership,
     private readonly deadLetters: DeadLetterRepository,
+    queues: QueueRegistry,
   ) {
-    const connection = createBullConnection(config.redis);
-    this.queues = [QueueName.MailEvents, QueueName.Deliveries].map(
-      (name) => new Queue(name, { connection, prefix: config.queuePrefix }),
-    );
+    this.queues = queues.all();
   }
 
   async overview(): Promise<Overview> {
@@ -45,10 +43,6 @@ export class OverviewService implements OnApplicationShutdown {
     >;
     const total = Object.values(byStatus).reduce((a, b) => a + b, 0);
     return { accounts: { total, byStatus }, workers: { live: workers.length, ids: workers }, queues, deadLetters };
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.queues.map((q) => q.close()));
   }
 }
 

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { DeadLetterRepository } from '@mailpush/delivery';
 import { createLogger } from '@mailpush/logging';
 import { clusterExport, clusterMetrics } from '@mailpush/metrics';
-import { QueueName, createBullConnection } from '@mailpush/queue';
+import { QueueRegistry } from '@mailpush/queue';
 import { AccountCensus, REDIS, RedisKeys, WorkerMembership, type AccountStatus } from '@mailpush/store';
 
 const log = createLogger('cluster-metrics');
@@ -27,7 +27,7 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
  * multiplied by replicas and the O(accounts) census runs once per interval, not once per pod.
  */
 @Injectable()
-export class ClusterMetricsCollector implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ClusterMetricsCollector implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly holder = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly queues: Queue[];
   private timer: NodeJS.Timeout | undefined;
@@ -39,11 +39,9 @@ export class ClusterMetricsCollector implements OnApplicationBootstrap, OnApplic
     private readonly census: AccountCensus,
     private readonly membership: WorkerMembership,
     private readonly deadLetters: DeadLetterRepository,
+    queues: QueueRegistry,
   ) {
-    const connection = createBullConnection(config.redis);
-    this.queues = [QueueName.MailEvents, QueueName.Deliveries].map(
-      (name) => new Queue(name, { connection, prefix: config.queuePrefix }),
-    );
+    this.queues = queues.all();
   }
 
   onApplicationBootstrap(): void {
@@ -52,14 +50,14 @@ export class ClusterMetricsCollector implements OnApplicationBootstrap, OnApplic
     void this.tick();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the queues and Redis close (onApplicationShutdown): a pass in flight finishes first. */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
     if (clusterExport.active) {
       clusterExport.active = false;
       await this.redis.eval(RELEASE, 1, RedisKeys.clusterMetricsLease(), this.holder).catch(() => 0);
     }
-    await Promise.all(this.queues.map((q) => q.close()));
   }
 
   private tick(): Promise<void> {

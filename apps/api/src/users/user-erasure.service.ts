@@ -1,11 +1,11 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { DeadLetterRepository } from '@mailpush/delivery';
 import { LoginLimiter } from '@mailpush/limits';
 import { createLogger } from '@mailpush/logging';
-import { QueueName, createBullConnection } from '@mailpush/queue';
+import { QueueRegistry } from '@mailpush/queue';
 import {
   AccountRepository,
   DeviceRepository,
@@ -48,7 +48,7 @@ export interface ErasureReport {
  * before is skipped by the fan-out (the user is gone) and removed with its content.
  */
 @Injectable()
-export class UserErasureService implements OnApplicationShutdown {
+export class UserErasureService {
   private readonly queues: Queue[];
 
   constructor(
@@ -61,9 +61,9 @@ export class UserErasureService implements OnApplicationShutdown {
     private readonly oauthStates: OAuthStateRepository,
     private readonly deadLetters: DeadLetterRepository,
     private readonly limiter: LoginLimiter,
+    queues: QueueRegistry,
   ) {
-    const connection = createBullConnection(config.redis);
-    this.queues = Object.values(QueueName).map((name) => new Queue(name, { connection, prefix: config.queuePrefix }));
+    this.queues = queues.all();
   }
 
   /** Null when there is no such user (nor anything left of one). Safe to run again after a crash. */
@@ -104,10 +104,6 @@ export class UserErasureService implements OnApplicationShutdown {
     const report = { accounts: accountIds.length, devices: deviceIds.length, linkSessions, deadLetters, jobs, keys };
     log.info('user erased', { userId, ...report });
     return report;
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.queues.map((q) => q.close()));
   }
 
   /** Job ids carry the account (and device) ids: a job is the user's when its id names one of them. */
