@@ -9,7 +9,7 @@ import { REDIS, RedisKeys, RedisScript } from '@mailpush/store';
  */
 type Admission = { admitted: true; rank: number } | { admitted: false; actual: string | null };
 
-const ADMIT = new RedisScript(__dirname, 'burst-admit', (reply): Admission => {
+const ADMIT = new RedisScript(__dirname, 'burst-admit', 2, (reply): Admission => {
   const [rank, actual] = reply.array(2);
   const n = rank.integer();
   if (n === -1) return { admitted: false, actual: actual.string() || null };

@@ -27,7 +27,7 @@ export type DeadLetter = DeadLetterJob & {
 export type NewDeadLetter = Omit<DeadLetter, 'id'>;
 
 /** Removes one dead letter by id; true when it was there. */
-const REMOVE = new RedisScript(__dirname, 'dead-letter-remove', (reply) => reply.oneOf([0, 1]) === 1);
+const REMOVE = new RedisScript(__dirname, 'dead-letter-remove', 1, (reply) => reply.oneOf([0, 1]) === 1);
 
 /** Deliveries that exhausted their attempts, for the admin API to list and replay. */
 @Injectable()

@@ -29,7 +29,7 @@ export interface ApnsTokenBackend {
 }
 
 /** Replaces the shared token if it is still the one read; answers what is stored afterwards. */
-const CAS = new RedisScript(__dirname, 'apns-token-cas', (reply) => reply.stringOrNull());
+const CAS = new RedisScript(__dirname, 'apns-token-cas', 1, (reply) => reply.stringOrNull());
 
 export class RedisApnsTokenBackend implements ApnsTokenBackend {
   constructor(

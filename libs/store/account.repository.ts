@@ -69,8 +69,8 @@ const done = (reply: ScriptReply): void => {
 };
 
 /** What the worker writes about a live connection: never over `disabled`, never for older credentials. */
-const SET_STATUS = new RedisScript(__dirname, 'account-set-status', applied);
-const TOUCH_LAST_EVENT = new RedisScript(__dirname, 'touch-last-event', applied);
+const SET_STATUS = new RedisScript(__dirname, 'account-set-status', 1, applied);
+const TOUCH_LAST_EVENT = new RedisScript(__dirname, 'touch-last-event', 1, applied);
 
 /*
  * Every change a worker must act on bumps the slot's version and publishes `<version>:<accountId>`
@@ -79,20 +79,20 @@ const TOUCH_LAST_EVENT = new RedisScript(__dirname, 'touch-last-event', applied)
  * and its slot's version as their first KEYS, the account id and the channel as their first ARGV
  * (see `notifying`).
  */
-const CREATE = new RedisScript(__dirname, 'account-create', done);
-const REMOVE = new RedisScript(__dirname, 'account-remove', done);
-const REPLACE_CREDENTIALS = new RedisScript(__dirname, 'account-replace-credentials', applied);
-const SET_ENABLED = new RedisScript(__dirname, 'account-set-enabled', applied);
-const NOTIFY_ONLY = new RedisScript(__dirname, 'notify-slot', done);
+const CREATE = new RedisScript(__dirname, 'account-create', 4, done);
+const REMOVE = new RedisScript(__dirname, 'account-remove', 4, done);
+const REPLACE_CREDENTIALS = new RedisScript(__dirname, 'account-replace-credentials', 2, applied);
+const SET_ENABLED = new RedisScript(__dirname, 'account-set-enabled', 2, applied);
+const NOTIFY_ONLY = new RedisScript(__dirname, 'notify-slot', 2, done);
 
 /** Consumes a Reconnect link session (its own hash tag) if it still names the account: true for the one caller that did. */
-const CONSUME_LINK = new RedisScript(__dirname, 'consume-reconnect-link', (reply) => reply.oneOf([1, -1]) === 1);
+const CONSUME_LINK = new RedisScript(__dirname, 'consume-reconnect-link', 2, (reply) => reply.oneOf([1, -1]) === 1);
 
 /** A refreshed grant, written only while the account still holds the same credentials (version and grant). */
-const STORE_REFRESHED = new RedisScript(__dirname, 'store-refreshed-grant', applied);
+const STORE_REFRESHED = new RedisScript(__dirname, 'store-refreshed-grant', 1, applied);
 
 /** Re-sealed credentials, written only while the account holds the sealed ones read. */
-const SET_FIELD_IF_VALUE = new RedisScript(__dirname, 'set-hash-field-if-value', applied);
+const SET_FIELD_IF_VALUE = new RedisScript(__dirname, 'set-hash-field-if-value', 1, applied);
 
 /** Keys and leading arguments of a script that changes one account and notifies its slot. */
 function notifying(accountId: string, ...more: string[]): { keys: string[]; args: string[] } {

@@ -23,13 +23,13 @@ export type CursorWrite = 'advanced' | 'unchanged' | 'lease_lost' | 'account_gon
  * Never for an account whose record is gone: a watcher still fetching when the account (or its
  * user) was deleted cannot leave a cursor behind.
  */
-const ADVANCE = new RedisScript(__dirname, 'advance-cursor', (reply): CursorWrite => {
+const ADVANCE = new RedisScript(__dirname, 'advance-cursor', 3, (reply): CursorWrite => {
   const outcomes = { 1: 'advanced', 0: 'unchanged', [-1]: 'lease_lost', [-2]: 'account_gone' } as const;
   return outcomes[reply.oneOf([1, 0, -1, -2])];
 });
 
 /** Records a summary about to be published, under the same lease check as an advance. */
-const RESERVE_SUMMARY = new RedisScript(__dirname, 'reserve-summary', (reply): CursorWrite => {
+const RESERVE_SUMMARY = new RedisScript(__dirname, 'reserve-summary', 3, (reply): CursorWrite => {
   const outcomes = { 1: 'advanced', [-1]: 'lease_lost', [-2]: 'account_gone' } as const;
   return outcomes[reply.oneOf([1, -1, -2])];
 });

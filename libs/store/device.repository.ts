@@ -18,7 +18,7 @@ export interface NewDevice {
 }
 
 /** Swaps in the re-sealed token only if the record is still the one read (and drops a plaintext one). */
-const RESEAL = new RedisScript(__dirname, 'reseal-device-token', (reply) => reply.oneOf([0, 1]) === 1);
+const RESEAL = new RedisScript(__dirname, 'reseal-device-token', 1, (reply) => reply.oneOf([0, 1]) === 1);
 
 /** The push token is sealed at rest like a password (bound to the device id); `token` is a pre-sealing record. */
 const SEALED_TOKEN_FIELD = 'sealedToken';

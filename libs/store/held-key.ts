@@ -7,8 +7,10 @@ export interface HeldKey {
   holder: string;
 }
 
-const RENEW = new RedisScript(__dirname, 'renew-if-holder', (reply) => reply.array().map((a) => a.oneOf([0, 1]) === 1));
-const RELEASE = new RedisScript(__dirname, 'release-if-holder', (reply) => reply.oneOf([0, 1]) === 1);
+const RENEW = new RedisScript(__dirname, 'renew-if-holder', 'varying', (reply) =>
+  reply.array().map((a) => a.oneOf([0, 1]) === 1),
+);
+const RELEASE = new RedisScript(__dirname, 'release-if-holder', 1, (reply) => reply.oneOf([0, 1]) === 1);
 
 /**
  * Extends each key its holder still holds, in one script call: one answer per key, in order. On a

@@ -22,7 +22,7 @@ export interface Lease extends SlotLease {
 export type SlotAcquisition = { acquired: true; lease: SlotLease } | { acquired: false; holder: string; ttlMs: number };
 
 /** Taken, or held by another: the holder either way, and its time left (ms). */
-const ACQUIRE = new RedisScript(__dirname, 'acquire-slot', (reply) => {
+const ACQUIRE = new RedisScript(__dirname, 'acquire-slot', 2, (reply) => {
   const [taken, holder, ttl] = reply.array(3);
   const fence = fenceOf(holder.string());
   if (fence === undefined) return holder.fail('a holder `<worker>#<fence>`');

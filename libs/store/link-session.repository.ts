@@ -21,10 +21,10 @@ export interface LinkSessionInfo {
 }
 
 /** Counts a refused login; at `max` the session (its scope and counters too) is gone. True when this call ended it. */
-const RECORD_REFUSAL = new RedisScript(__dirname, 'record-link-refusal', (reply) => reply.oneOf([0, 1]) === 1);
+const RECORD_REFUSAL = new RedisScript(__dirname, 'record-link-refusal', 4, (reply) => reply.oneOf([0, 1]) === 1);
 
 /** Takes the session's claim if the session is live and nobody holds it. */
-const CLAIM = new RedisScript(__dirname, 'claim-link-session', (reply) => reply.oneOf([0, 1]) === 1);
+const CLAIM = new RedisScript(__dirname, 'claim-link-session', 2, (reply) => reply.oneOf([0, 1]) === 1);
 
 /** The token hash inside a session key (`…{<hash>}`), or undefined for any other key. */
 const SESSION_HASH = /\{([0-9a-f]{64})\}$/;

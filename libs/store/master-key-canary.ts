@@ -10,7 +10,7 @@ const CANARY_TEXT = 'mailpush master key canary';
 const CANARY_OWNER = 'master-key-canary';
 
 /** Replaces the canary only if it still holds what was read. */
-const SET_IF_VALUE = new RedisScript(__dirname, 'set-if-value', (reply) => reply.oneOf([0, 1]) === 1);
+const SET_IF_VALUE = new RedisScript(__dirname, 'set-if-value', 1, (reply) => reply.oneOf([0, 1]) === 1);
 
 /** The configured master keys cannot open what this Redis holds: nothing must start. */
 export class MasterKeyMismatchError extends Error {

@@ -33,7 +33,7 @@ export class OwnerGoneError extends Error {
  * are in different hash slots), so whether the user still exists is checked around it by the
  * caller ({@link assertOwnerExists}). False when full.
  */
-const RESERVE = new RedisScript(__dirname, 'reserve-quota-place', (reply) => reply.oneOf([0, 1]) === 1);
+const RESERVE = new RedisScript(__dirname, 'reserve-quota-place', 1, (reply) => reply.oneOf([0, 1]) === 1);
 
 export async function reserveQuotaPlace(
   redis: Redis,

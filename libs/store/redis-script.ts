@@ -2,16 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis, Result } from 'ioredis';
 
-/**
- * The commands the scripts below define on a client: `mailpush_<name>`, called with the number of
- * keys first (the keys of a script vary for some, so every script takes them that way).
- */
+/** The commands the scripts below define on a client: `mailpush_<name>`, called with KEYS then ARGV. */
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    [script: `mailpush_${string}`]: (
-      numberOfKeys: number,
-      ...keysAndArgs: (string | number)[]
-    ) => Result<unknown, Context>;
+    [script: `mailpush_${string}`]: (...keysAndArgs: (string | number)[]) => Result<unknown, Context>;
   }
 }
 
@@ -31,11 +25,18 @@ type ScriptArg = string | number;
 
 const loaded = new Map<string, string>();
 
+/** How many KEYS a script takes: a fixed number, or as many as each call passes. */
+export type ScriptKeys = number | 'varying';
+
 /**
  * A Lua script read once from `<dir>/lua/<name>.lua` and defined once per client with ioredis
  * `defineCommand`: ioredis sends it by SHA-1 (EVALSHA) and the full text only to a server that
  * does not know it yet (a restart, a failover, another cluster node). On a Redis Cluster every key
  * of one call must share a hash tag (see RedisKeys).
+ *
+ * The number of keys is part of the definition, never an argument: ioredis's auto-pipelining on a
+ * Cluster routes a command by its first argument, which must then be a key. A script with
+ * `varying` keys is defined once per key count.
  */
 export class RedisScript<R> {
   readonly command: `mailpush_${string}`;
@@ -44,6 +45,7 @@ export class RedisScript<R> {
   constructor(
     dir: string,
     readonly name: string,
+    readonly keys: ScriptKeys,
     private readonly parse: ReplyParser<R>,
   ) {
     const file = join(dir, 'lua', `${name}.lua`);
@@ -56,9 +58,17 @@ export class RedisScript<R> {
   }
 
   async run(redis: Redis, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<R> {
-    if (!Object.hasOwn(redis, this.command)) redis.defineCommand(this.command, { lua: this.lua });
-    const reply: unknown = await redis[this.command](keys.length, ...keys, ...args);
+    if (this.keys !== 'varying' && keys.length !== this.keys) {
+      throw new Error(`script ${this.name} takes ${this.keys} keys, not ${keys.length}`);
+    }
+    const command = this.keys === 'varying' ? this.commandFor(keys.length) : this.command;
+    if (!Object.hasOwn(redis, command)) redis.defineCommand(command, { lua: this.lua, numberOfKeys: keys.length });
+    const reply: unknown = await redis[command](...keys, ...args);
     return this.parse(new ScriptReply(this.name, reply));
+  }
+
+  private commandFor(keyCount: number): `mailpush_${string}` {
+    return `${this.command}_${keyCount}`;
   }
 }
 

@@ -14,7 +14,7 @@ import { scanKeys } from './scan-keys';
  * what makes a key valid (see findByApiKey), so the old key stops working here, before its entry
  * is deleted.
  */
-const SWAP_KEY_HASH = new RedisScript(__dirname, 'swap-api-key-hash', (reply) => {
+const SWAP_KEY_HASH = new RedisScript(__dirname, 'swap-api-key-hash', 1, (reply) => {
   const outcomes = { 1: 'swapped', 0: 'raced', [-1]: 'user_gone' } as const;
   return outcomes[reply.oneOf([1, 0, -1])];
 });

@@ -26,7 +26,7 @@ describe('RedisScript: .lua files defined once per client, sent by SHA, replies 
     'spec-secret': 'return ARGV[1]',
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const echo = new RedisScript(dir, 'spec-echo-keys', (reply) => {
+  const echo = new RedisScript(dir, 'spec-echo-keys', 'varying', (reply) => {
     const [key, arg, count] = reply.array(3);
     return { key: key.string(), arg: arg.string(), count: count.integer() };
   });
@@ -39,8 +39,9 @@ describe('RedisScript: .lua files defined once per client, sent by SHA, replies 
     await redis.client.config('RESETSTAT');
     for (let i = 0; i < 3; i++) await echo.run(redis.client, ['k'], ['a']);
     const before = await scriptCalls(await redis.client.info('commandstats'));
-    assert.ok(before.evalsha >= 3, `evalsha calls: ${before.evalsha}`);
-    assert.equal(Object.hasOwn(redis.client, echo.command), true, 'defined on the client');
+    assert.equal(before.eval + before.evalsha, 3);
+    assert.ok(before.evalsha >= 2, `evalsha calls: ${before.evalsha}`);
+    assert.equal(Object.hasOwn(redis.client, `${echo.command}_1`), true, 'defined on the client, per key count');
     await redis.client.script('FLUSH');
     assert.deepEqual(await echo.run(redis.client, ['k'], ['b']), { key: 'k', arg: 'b', count: 1 });
     const afterFlush = await scriptCalls(await redis.client.info('commandstats'));
@@ -48,7 +49,7 @@ describe('RedisScript: .lua files defined once per client, sent by SHA, replies 
   });
 
   it('refuses a reply of the wrong shape, naming the script but not the value', async () => {
-    const strict = new RedisScript(dir, 'spec-secret', (reply) => reply.integer());
+    const strict = new RedisScript(dir, 'spec-secret', 1, (reply) => reply.integer());
     await assert.rejects(strict.run(redis.client, ['k'], ['s3cret-token']), (err: unknown) => {
       assert.ok(err instanceof ScriptReplyError);
       assert.match(err.message, /spec-secret/);
@@ -58,22 +59,30 @@ describe('RedisScript: .lua files defined once per client, sent by SHA, replies 
   });
 
   it('refuses an array of the wrong length and a number outside the expected set', async () => {
-    const short = new RedisScript(dir, 'spec-echo-keys', (reply) => reply.array(2));
+    const short = new RedisScript(dir, 'spec-echo-keys', 'varying', (reply) => reply.array(2));
     await assert.rejects(short.run(redis.client, ['k'], ['a']), ScriptReplyError);
-    const oneOf = new RedisScript(dir, 'spec-secret', (reply) => reply.oneOf([0, 1]));
+    const oneOf = new RedisScript(dir, 'spec-secret', 1, (reply) => reply.oneOf([0, 1]));
     await assert.rejects(oneOf.run(redis.client, ['k'], [2]), ScriptReplyError);
+  });
+
+  it('refuses a call with another number of keys than the script takes', async () => {
+    const oneKey = new RedisScript(dir, 'spec-secret', 1, (reply) => reply.string());
+    await assert.rejects(oneKey.run(redis.client, ['k1', 'k2'], ['a']), /takes 1 keys, not 2/);
   });
 
   it('refuses two different files under one name', () => {
     const other = scriptsDir({ 'spec-echo-keys': 'return 1' });
     try {
-      assert.throws(() => new RedisScript(other, 'spec-echo-keys', (reply) => reply.integer()), /two Redis scripts/);
+      assert.throws(
+        () => new RedisScript(other, 'spec-echo-keys', 'varying', (reply) => reply.integer()),
+        /two Redis scripts/,
+      );
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
   });
 
   it('fails at load when the file is missing (a build that did not copy the scripts)', () => {
-    assert.throws(() => new RedisScript(dir, 'spec-missing', (reply) => reply.integer()), /ENOENT/);
+    assert.throws(() => new RedisScript(dir, 'spec-missing', 1, (reply) => reply.integer()), /ENOENT/);
   });
 });

@@ -10,7 +10,7 @@ const log = createLogger('pacer');
  * many of the tokens asked for it gave and, if fewer, how long until the next. Capacity is one
  * second's worth, like the local buckets.
  */
-const TAKE = new RedisScript(__dirname, 'fleet-connect-take', (reply) => {
+const TAKE = new RedisScript(__dirname, 'fleet-connect-take', 1, (reply) => {
   const [granted, waitMs] = reply.array(2);
   return { granted: granted.integer(), waitMs: waitMs.integer() };
 });
