@@ -1,13 +1,7 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis, Result } from 'ioredis';
-
-/** The commands the scripts below define on a client: `mailpush_<name>`, called with KEYS then ARGV. */
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    [script: `mailpush_${string}`]: (...keysAndArgs: (string | number)[]) => Result<unknown, Context>;
-  }
-}
+import type { Redis } from 'ioredis';
 
 /** A script answered something its wrapper does not expect: the .lua file and its parser disagree. */
 export class ScriptReplyError extends Error {
@@ -29,18 +23,19 @@ const loaded = new Map<string, string>();
 export type ScriptKeys = number | 'varying';
 
 /**
- * A Lua script read once from `<dir>/lua/<name>.lua` and defined once per client with ioredis
- * `defineCommand`: ioredis sends it by SHA-1 (EVALSHA) and the full text only to a server that
- * does not know it yet (a restart, a failover, another cluster node). On a Redis Cluster every key
- * of one call must share a hash tag (see RedisKeys).
+ * A Lua script read once from `<dir>/lua/<name>.lua`, its SHA-1 computed once, and sent by that
+ * SHA (EVALSHA): the full text goes only to a server that answers NOSCRIPT (a restart, a failover,
+ * another cluster node). EVALSHA is an ordinary command to ioredis, so it is auto-pipelined and, on
+ * a Redis Cluster, routed by its first key; every key of one call must share a hash tag (see
+ * RedisKeys).
  *
- * The number of keys is part of the definition, never an argument: ioredis's auto-pipelining on a
- * Cluster routes a command by its first argument, which must then be a key. A script with
- * `varying` keys is defined once per key count.
+ * Not ioredis `defineCommand`: a command defined on a client after an auto-pipeline was opened is
+ * missing from that pipeline ("pipeline[functionName] is not a function"), and one defined without
+ * a fixed number of keys is routed on a Cluster by its number of keys instead of its first key.
  */
 export class RedisScript<R> {
-  readonly command: `mailpush_${string}`;
   readonly lua: string;
+  readonly sha: string;
 
   constructor(
     dir: string,
@@ -50,25 +45,28 @@ export class RedisScript<R> {
   ) {
     const file = join(dir, 'lua', `${name}.lua`);
     const other = loaded.get(name);
-    if (other !== undefined && other !== file)
+    if (other !== undefined && other !== file) {
       throw new Error(`two Redis scripts are named ${name}: ${other}, ${file}`);
+    }
     loaded.set(name, file);
-    this.command = `mailpush_${name}`;
     this.lua = readFileSync(file, 'utf8');
+    this.sha = createHash('sha1').update(this.lua).digest('hex');
   }
 
   async run(redis: Redis, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<R> {
     if (this.keys !== 'varying' && keys.length !== this.keys) {
       throw new Error(`script ${this.name} takes ${this.keys} keys, not ${keys.length}`);
     }
-    const command = this.keys === 'varying' ? this.commandFor(keys.length) : this.command;
-    if (!Object.hasOwn(redis, command)) redis.defineCommand(command, { lua: this.lua, numberOfKeys: keys.length });
-    const reply: unknown = await redis[command](...keys, ...args);
-    return this.parse(new ScriptReply(this.name, reply));
+    return this.parse(new ScriptReply(this.name, await this.send(redis, keys, args)));
   }
 
-  private commandFor(keyCount: number): `mailpush_${string}` {
-    return `${this.command}_${keyCount}`;
+  private async send(redis: Redis, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(this.lua, keys.length, ...keys, ...args);
+    }
   }
 }
 
