@@ -102,6 +102,9 @@ describe('Redis scripts on a real Redis Cluster', { timeout: 120_000 }, () => {
       held.flatMap((l) => (l ? [true] : [])),
     );
     for (const id of ids) assert.equal(await accounts.remove(user.id, id), true);
+    const legacy = 'acc_legacy_cluster';
+    await redis.hset(RedisKeys.legacyAccount(legacy), { id: legacy, userId: user.id });
+    assert.equal(await accounts.migrateToSlot(legacy), 'moved');
   });
 
   it('runs the link session, user, device, lock, canary, burst, dead-letter and APNs scripts', async () => {

@@ -15,6 +15,15 @@ const TAKE = new RedisScript(__dirname, 'fleet-connect-take', 1, (reply) => {
   return { granted: granted.integer(), waitMs: waitMs.integer() };
 });
 
+/** Takes up to `want` tokens from a host's fleet-wide bucket (`rate` per second, holding at most `burst`). */
+export function takeConnectTokens(
+  redis: Redis,
+  host: string,
+  bucket: { rate: number; burst: number; want: number },
+): Promise<{ granted: number; waitMs: number }> {
+  return TAKE.run(redis, [RedisKeys.connectBucket(host)], [bucket.rate, bucket.burst, bucket.want]);
+}
+
 interface Waiter {
   grant(ok: boolean): void;
   signal?: AbortSignal;
@@ -69,11 +78,11 @@ export class FleetConnectPacer {
         let granted: number;
         let waitMs: number;
         try {
-          ({ granted, waitMs } = await TAKE.run(
-            this.redis,
-            [RedisKeys.connectBucket(key)],
-            [this.perHostFleet, this.burst, queue.length],
-          ));
+          ({ granted, waitMs } = await takeConnectTokens(this.redis, key, {
+            rate: this.perHostFleet,
+            burst: this.burst,
+            want: queue.length,
+          }));
           this.warned = false;
         } catch (err) {
           if (!this.warned) log.warn('fleet-wide pacing unavailable; pacing by this worker alone', { err });
