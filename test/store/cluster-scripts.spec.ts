@@ -60,10 +60,7 @@ describe('Redis scripts on a real Redis Cluster', { timeout: 120_000 }, () => {
     const { user } = await new UserRepository(redis).create();
     const ids: string[] = [];
     for (let i = 0; i < ACCOUNTS; i++) {
-      const account = await new AccountRepository(redis, {
-        ...config,
-        limits: { ...config.limits, accountsPerUser: 100 },
-      }).create(
+      const account = await accounts.create(
         user.id,
         {
           email: `p${i}@example.com`,
