@@ -8,7 +8,8 @@ import { resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 // After a bare `tsc -p tsconfig.json`, dist/ still names shared libraries as @mailpush/<lib>:
-// rewrite them (idempotent, a second or so), and build the web form, which is served from dist/ too.
+// rewrite them (idempotent, a second or so), build the web form, which is served from dist/ too, and
+// copy the Redis scripts the compiled code reads from dist/.
 const aliases = spawnSync(
   process.execPath,
   [resolve(root, 'node_modules/tsc-alias/dist/bin/index.js'), '-p', resolve(root, 'tsconfig.json')],
@@ -17,6 +18,8 @@ const aliases = spawnSync(
 if (aliases.status !== 0) process.exit(aliases.status ?? 1);
 const web = spawnSync(process.execPath, [resolve(root, 'scripts/build-web.mjs')], { cwd: root, stdio: 'inherit' });
 if (web.status !== 0) process.exit(web.status ?? 1);
+const lua = spawnSync(process.execPath, [resolve(root, 'scripts/copy-lua.mjs')], { cwd: root, stdio: 'inherit' });
+if (lua.status !== 0) process.exit(lua.status ?? 1);
 // One CA per run, so that two runs on one machine never pull each other's trust away.
 const caDir = resolve(root, `.test-runs/ca-${process.pid}`);
 rmSync(caDir, { recursive: true, force: true });

@@ -1,36 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
-import { REDIS, RedisKeys } from '@mailpush/store';
+import { REDIS, RedisKeys, RedisScript } from '@mailpush/store';
 
 /**
- * Admits one message into a device's current window. The window starts with the first message
- * and lasts `windowMs`; the first `budget` messages are notified one by one, the rest are counted
- * for one summary. A message seen again (a retried fan-out) keeps its first rank.
- * Returns {rank, ''} or, when the window is not the one the caller expected, {-1, actual start}.
+ * Admits one message into a device's current window: its rank in the window, or the window the
+ * caller should have expected (null: none) when it rolled over meanwhile.
  */
-const ADMIT = `
-local cur = redis.call('GET', KEYS[1])
-if ARGV[1] == '' then
-  if cur then return {-1, cur} end
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-elseif cur ~= ARGV[1] then
-  return {-1, cur or ''}
-end
-local field = 'm:' .. ARGV[4]
-local rank = tonumber(redis.call('HGET', KEYS[2], field))
-if not rank then
-  rank = redis.call('HINCRBY', KEYS[2], 'n', 1)
-  redis.call('HSET', KEYS[2], field, rank)
-  if rank > tonumber(ARGV[5]) then
-    redis.call('HINCRBY', KEYS[2], 'suppressed', ARGV[6])
-    local acc = redis.call('HGET', KEYS[2], 'account')
-    if not acc then redis.call('HSET', KEYS[2], 'account', ARGV[7])
-    elseif acc ~= ARGV[7] then redis.call('HSET', KEYS[2], 'account', '*') end
-  end
-  redis.call('PEXPIRE', KEYS[2], ARGV[8])
-end
-return {rank, ''}`;
+type Admission = { admitted: true; rank: number } | { admitted: false; actual: string | null };
+
+const ADMIT = new RedisScript(__dirname, 'burst-admit', 2, (reply): Admission => {
+  const [rank, actual] = reply.array(2);
+  const n = rank.integer();
+  if (n === -1) return { admitted: false, actual: actual.string() || null };
+  if (n < 1) return rank.fail('a rank (1 or more) or -1');
+  return { admitted: true, rank: n };
+});
 
 /** A window's counts outlive it long enough for a summary delayed by a dispatcher outage. */
 const COUNTS_GRACE_MS = 24 * 3600_000;
@@ -66,25 +51,16 @@ export class BurstBudget {
     let expected = await this.redis.get(pointer);
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const windowStart = expected ? Number(expected) : now;
-      const [rank, actual] = (await this.redis.eval(
-        ADMIT,
-        2,
-        pointer,
-        RedisKeys.burstCounts(deviceId, windowStart),
-        expected ?? '',
-        String(windowStart),
-        String(windowMs),
-        messageKey,
-        String(budget),
-        String(count),
-        accountId,
-        String(windowMs + COUNTS_GRACE_MS),
-      )) as [number, string];
-      if (rank === -1) {
-        expected = actual === '' ? null : actual;
+      const admitted = await ADMIT.run(
+        this.redis,
+        [pointer, RedisKeys.burstCounts(deviceId, windowStart)],
+        [expected ?? '', windowStart, windowMs, messageKey, budget, count, accountId, windowMs + COUNTS_GRACE_MS],
+      );
+      if (!admitted.admitted) {
+        expected = admitted.actual;
         continue;
       }
-      return rank <= budget
+      return admitted.rank <= budget
         ? { notify: 'individually', windowStart }
         : { notify: 'in_summary', windowStart, summaryAt: windowStart + windowMs };
     }

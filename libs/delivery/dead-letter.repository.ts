@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { ClassifiedError } from '@mailpush/errors';
 import type { BurstSummaryJob, DeliveryJob, JobName } from '@mailpush/queue';
-import { REDIS, RedisKeys } from '@mailpush/store';
+import { REDIS, RedisKeys, RedisScript } from '@mailpush/store';
 
 /** Newest first; older entries fall off (their BullMQ jobs stay in the failed set for 14 days). */
 export const DEAD_LETTER_MAX = 1000;
@@ -26,16 +26,8 @@ export type DeadLetter = DeadLetterJob & {
 
 export type NewDeadLetter = Omit<DeadLetter, 'id'>;
 
-const REMOVE = `
-local entries = redis.call('LRANGE', KEYS[1], 0, -1)
-for _, raw in ipairs(entries) do
-  local ok, entry = pcall(cjson.decode, raw)
-  if ok and entry.id == ARGV[1] then
-    redis.call('LREM', KEYS[1], 1, raw)
-    return 1
-  end
-end
-return 0`;
+/** Removes one dead letter by id; true when it was there. */
+const REMOVE = new RedisScript(__dirname, 'dead-letter-remove', 1, (reply) => reply.oneOf([0, 1]) === 1);
 
 /** Deliveries that exhausted their attempts, for the admin API to list and replay. */
 @Injectable()
@@ -76,7 +68,7 @@ export class DeadLetterRepository {
   }
 
   async remove(id: string): Promise<boolean> {
-    return (await this.redis.eval(REMOVE, 1, RedisKeys.deadLetters(), id)) === 1;
+    return REMOVE.run(this.redis, [RedisKeys.deadLetters()], [id]);
   }
 }
 

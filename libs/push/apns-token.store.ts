@@ -1,5 +1,6 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { RedisScript } from '@mailpush/store';
 
 /**
  * Apple: refresh the provider token no more than once every 20 minutes and no less than once
@@ -27,14 +28,8 @@ export interface ApnsTokenBackend {
   compareAndSet(expected: string | null, next: string, ttlMs: number): Promise<string | null>;
 }
 
-const CAS = `
-local cur = redis.call('GET', KEYS[1])
-if (cur == false and ARGV[1] == '') or cur == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-  return ARGV[2]
-end
-if cur == false then return nil end
-return cur`;
+/** Replaces the shared token if it is still the one read; answers what is stored afterwards. */
+const CAS = new RedisScript(__dirname, 'apns-token-cas', 1, (reply) => reply.stringOrNull());
 
 export class RedisApnsTokenBackend implements ApnsTokenBackend {
   constructor(
@@ -47,7 +42,7 @@ export class RedisApnsTokenBackend implements ApnsTokenBackend {
   }
 
   async compareAndSet(expected: string | null, next: string, ttlMs: number): Promise<string | null> {
-    return (await this.redis.eval(CAS, 1, this.key, expected ?? '', next, String(ttlMs))) as string | null;
+    return CAS.run(this.redis, [this.key], [expected ?? '', next, ttlMs]);
   }
 }
 

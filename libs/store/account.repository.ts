@@ -12,9 +12,9 @@ import type {
   ImapEndpoint,
   MailboxCursor,
 } from './models';
-import { LuaScript } from './lua-script';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
+import { RedisScript, type ScriptReply } from './redis-script';
 import { slotOf } from './slots';
 
 /** An OAuth2 grant as stored: the refresh token sealed like a password, the access token beside it. */
@@ -61,91 +61,38 @@ export interface StoredOAuthGrant {
 
 type SealedSecret = { password: string } | { kind: 'oauth2'; provider: string; refreshToken: string };
 
-/** What the worker writes about a live connection: never over `disabled`, never for older credentials. */
-const SET_STATUS = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('HGET', KEYS[1], 'status') == 'disabled' then return 0 end
-if ARGV[1] ~= '' and (redis.call('HGET', KEYS[1], 'credentialsVersion') or '0') ~= ARGV[1] then return 0 end
-for i = 2, #ARGV, 2 do
-  if ARGV[i+1] == '\\0del' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1]) end
-end
-return 1`;
+/** Replies of the scripts that change an account: done, or the account is gone (0). */
+const applied = (reply: ScriptReply): boolean => reply.oneOf([0, 1]) === 1;
+/** Replies of the scripts that always apply. */
+const done = (reply: ScriptReply): void => {
+  reply.oneOf([1]);
+};
 
-/**
+/** What the worker writes about a live connection: never over `disabled`, never for older credentials. */
+const SET_STATUS = new RedisScript(__dirname, 'account-set-status', 1, applied);
+const TOUCH_LAST_EVENT = new RedisScript(__dirname, 'touch-last-event', 1, applied);
+
+/*
  * Every change a worker must act on bumps the slot's version and publishes `<version>:<accountId>`
  * on the slot's channel, in the same script: the slot's owner hears of it at once, and one that
- * missed the message sees the version moved at its next reconcile. KEYS[2] is the slot version,
- * ARGV[1] the account id, ARGV[2] the channel.
+ * missed the message sees the version moved at its next reconcile. These scripts take the account
+ * and its slot's version as their first KEYS, the account id and the channel as their first ARGV
+ * (see `notifying`).
  */
-const NOTIFY = `
-local version = redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', ARGV[2], version .. ':' .. ARGV[1])`;
+const CREATE = new RedisScript(__dirname, 'account-create', 4, done);
+const REMOVE = new RedisScript(__dirname, 'account-remove', 4, done);
+const REPLACE_CREDENTIALS = new RedisScript(__dirname, 'account-replace-credentials', 2, applied);
+const SET_ENABLED = new RedisScript(__dirname, 'account-set-enabled', 2, applied);
+const NOTIFY_ONLY = new RedisScript(__dirname, 'notify-slot', 2, done);
 
-/** KEYS: account, version, cursor, slot accounts. ARGV: id, channel, uidValidity, lastUid, fields… */
-const CREATE = new LuaScript(`
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-redis.call('HSET', KEYS[3], 'uidValidity', ARGV[3], 'lastUid', ARGV[4])
-redis.call('SADD', KEYS[4], ARGV[1])
-${NOTIFY}
-return 1`);
+/** Consumes a Reconnect link session (its own hash tag) if it still names the account: true for the one caller that did. */
+const CONSUME_LINK = new RedisScript(__dirname, 'consume-reconnect-link', 2, (reply) => reply.oneOf([1, -1]) === 1);
 
-/** KEYS: account, version, cursor, slot accounts. ARGV: id, channel. */
-const REMOVE = new LuaScript(`
-redis.call('DEL', KEYS[1], KEYS[3])
-redis.call('SREM', KEYS[4], ARGV[1])
-${NOTIFY}
-return 1`);
+/** A refreshed grant, written only while the account still holds the same credentials (version and grant). */
+const STORE_REFRESHED = new RedisScript(__dirname, 'store-refreshed-grant', 1, applied);
 
-/**
- * Replaces the sealed credentials; a disabled account stays disabled, any other goes back to
- * connecting (the cursor is untouched: mail that arrived meanwhile is caught up). ARGV after the
- * notification's: username, sealed, auth type, provider ('' for none), sealed access token ('' for none).
- */
-const REPLACE_CREDENTIALS = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'username', ARGV[3], 'credentials', ARGV[4], 'authType', ARGV[5])
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'oauthProvider', ARGV[6]) else redis.call('HDEL', KEYS[1], 'oauthProvider') end
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'oauthAccess', ARGV[7]) else redis.call('HDEL', KEYS[1], 'oauthAccess') end
-redis.call('HINCRBY', KEYS[1], 'credentialsVersion', 1)
-redis.call('HDEL', KEYS[1], 'lastError', 'nextAttemptAt', 'alert')
-if redis.call('HGET', KEYS[1], 'status') ~= 'disabled' then redis.call('HSET', KEYS[1], 'status', 'connecting') end
-${NOTIFY}
-return 1`);
-
-/**
- * Consumes a Reconnect link session (KEYS: the session and its scope, one hash tag) if it still
- * names the account (ARGV[1]): 1 for the one caller that consumed it, -1 when it is gone.
- */
-const CONSUME_LINK = new LuaScript(`
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
-redis.call('DEL', KEYS[1], KEYS[2])
-return 1`);
-
-/**
- * A refreshed grant, written only while the account still holds the same credentials version;
- * a rotated refresh token replaces the sealed one only if nobody replaced it meanwhile
- * (ARGV: version, expected sealed grant, new sealed grant or '', sealed access token).
- */
-const STORE_REFRESHED = new LuaScript(`
-if (redis.call('HGET', KEYS[1], 'credentialsVersion') or '0') ~= ARGV[1] then return 0 end
-if ARGV[3] ~= '' then
-  if redis.call('HGET', KEYS[1], 'credentials') ~= ARGV[2] then return 0 end
-  redis.call('HSET', KEYS[1], 'credentials', ARGV[3])
-end
-redis.call('HSET', KEYS[1], 'oauthAccess', ARGV[4])
-return 1`);
-
-const SET_ENABLED = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local status = redis.call('HGET', KEYS[1], 'status')
-if ARGV[3] == 'disable' then
-  redis.call('HSET', KEYS[1], 'status', 'disabled')
-  redis.call('HDEL', KEYS[1], 'nextAttemptAt')
-elseif status == 'disabled' then
-  redis.call('HSET', KEYS[1], 'status', 'connecting')
-end
-${NOTIFY}
-return 1`);
+/** Re-sealed credentials, written only while the account holds the sealed ones read. */
+const SET_FIELD_IF_VALUE = new RedisScript(__dirname, 'set-hash-field-if-value', 1, applied);
 
 /** Keys and leading arguments of a script that changes one account and notifies its slot. */
 function notifying(accountId: string, ...more: string[]): { keys: string[]; args: string[] } {
@@ -155,9 +102,6 @@ function notifying(accountId: string, ...more: string[]): { keys: string[]; args
     args: [accountId, RedisKeys.slotChannel(slot)],
   };
 }
-
-const NOTIFY_ONLY = new LuaScript(`${NOTIFY}
-return 1`);
 
 const CREDENTIALS_FIELD = 'credentials';
 const ACCESS_FIELD = 'oauthAccess';
@@ -266,8 +210,8 @@ export class AccountRepository {
     try {
       await CREATE.run(this.redis, keys, [
         ...args,
-        String(initialCursor.uidValidity),
-        String(initialCursor.lastUid),
+        initialCursor.uidValidity,
+        initialCursor.lastUid,
         ...Object.entries(fields).flat(),
       ]);
     } catch (err) {
@@ -321,7 +265,7 @@ export class AccountRepository {
     return this.redis.smembers(RedisKeys.slotAccounts(slot));
   }
 
-  /** The slot's change counter (see NOTIFY); null before its first change. */
+  /** The slot's change counter (see `notifying`); null before its first change. */
   async slotVersion(slot: number): Promise<string | null> {
     return this.redis.get(RedisKeys.slotVersion(slot));
   }
@@ -388,12 +332,11 @@ export class AccountRepository {
             accountId,
           )
         : '';
-    const applied = await STORE_REFRESHED.run(
+    return STORE_REFRESHED.run(
       this.redis,
       [RedisKeys.account(accountId)],
-      [String(grant.version), grant.sealed, newSealed, this.cipher.seal(JSON.stringify(access), accessAad(accountId))],
+      [grant.version, grant.sealed, newSealed, this.cipher.seal(JSON.stringify(access), accessAad(accountId))],
     );
-    return applied === 1;
   }
 
   /**
@@ -415,7 +358,7 @@ export class AccountRepository {
     );
     const sealedAccess = this.cipher.seal(JSON.stringify(grant.access), accessAad(accountId));
     const result = await this.replace(accountId, username, sealed, 'oauth2', grant.provider, sealedAccess, consume);
-    if (result === -1) return 'link_used';
+    if (result === 'link_used') return 'link_used';
     return (await this.find(accountId)) ?? 'not_found';
   }
 
@@ -428,15 +371,12 @@ export class AccountRepository {
     if (!sealed) return 'missing';
     if (!this.cipher.needsRotation(sealed)) return 'current';
     const resealed = this.cipher.seal(this.cipher.open(sealed, accountId), accountId);
-    const swapped = await this.redis.eval(
-      `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end return 0`,
-      1,
-      RedisKeys.account(accountId),
-      CREDENTIALS_FIELD,
-      sealed,
-      resealed,
+    const swapped = await SET_FIELD_IF_VALUE.run(
+      this.redis,
+      [RedisKeys.account(accountId)],
+      [CREDENTIALS_FIELD, sealed, resealed],
     );
-    return swapped === 1 ? 'resealed' : 'current';
+    return swapped ? 'resealed' : 'current';
   }
 
   async replaceCredentials(
@@ -448,14 +388,16 @@ export class AccountRepository {
   ): Promise<Account | null | 'link_used'> {
     if (!(await this.findForUser(userId, accountId))) return null;
     const sealed = this.cipher.seal(JSON.stringify({ password }), accountId);
-    if ((await this.replace(accountId, username, sealed, 'password', '', '', consume)) === -1) return 'link_used';
+    if ((await this.replace(accountId, username, sealed, 'password', '', '', consume)) === 'link_used') {
+      return 'link_used';
+    }
     return this.find(accountId);
   }
 
   /**
    * Consumes the Reconnect link (when given) first, in its own script: the link and the account
    * live in different hash slots on a Redis Cluster, and only the one caller that consumed the link
-   * goes on to replace the credentials. -1 when the link is already gone.
+   * goes on to replace the credentials.
    */
   private async replace(
     accountId: string,
@@ -465,19 +407,20 @@ export class AccountRepository {
     provider: string,
     sealedAccess: string,
     consume: { sessionKey: string; scopeKey: string } | undefined,
-  ): Promise<number> {
-    if (consume && (await CONSUME_LINK.run(this.redis, [consume.sessionKey, consume.scopeKey], [accountId])) === -1) {
-      return -1;
+  ): Promise<'replaced' | 'account_gone' | 'link_used'> {
+    if (consume && !(await CONSUME_LINK.run(this.redis, [consume.sessionKey, consume.scopeKey], [accountId]))) {
+      return 'link_used';
     }
     const { keys, args } = notifying(accountId);
-    return (await REPLACE_CREDENTIALS.run(this.redis, keys, [
+    const replaced = await REPLACE_CREDENTIALS.run(this.redis, keys, [
       ...args,
       username,
       sealed,
       authType,
       provider,
       sealedAccess,
-    ])) as number;
+    ]);
+    return replaced ? 'replaced' : 'account_gone';
   }
 
   /** `disabled` is the person's choice: no worker holds the account until it is enabled again. */
@@ -542,23 +485,14 @@ export class AccountRepository {
       if (typeof v === 'string') set[field] = v;
       else if (v === null) del.push(field);
     }
-    const applied = await this.redis.eval(
-      SET_STATUS,
-      1,
-      RedisKeys.account(accountId),
-      credentialsVersion === undefined ? '' : String(credentialsVersion),
-      ...Object.entries(set).flat(),
-      ...del.flatMap((f) => [f, '\0del']),
+    return SET_STATUS.run(
+      this.redis,
+      [RedisKeys.account(accountId)],
+      [credentialsVersion ?? '', ...Object.entries(set).flat(), ...del.flatMap((f) => [f, '\0del'])],
     );
-    return applied === 1;
   }
 
   async touchLastEvent(accountId: string, at: Date = new Date()): Promise<void> {
-    await this.redis.eval(
-      `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'lastEventAt', ARGV[1]) end return 1`,
-      1,
-      RedisKeys.account(accountId),
-      at.toISOString(),
-    );
+    await TOUCH_LAST_EVENT.run(this.redis, [RedisKeys.account(accountId)], [at.toISOString()]);
   }
 }

@@ -7,6 +7,7 @@ import { assertOwnerExists, reserveQuotaPlace } from './quota';
 import type { ApnsEnvironment, Device, Platform, PrivacyTier } from './models';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
+import { RedisScript } from './redis-script';
 import { scanKeys } from './scan-keys';
 
 export interface NewDevice {
@@ -15,6 +16,9 @@ export interface NewDevice {
   environment?: ApnsEnvironment;
   privacy: PrivacyTier;
 }
+
+/** Swaps in the re-sealed token only if the record is still the one read (and drops a plaintext one). */
+const RESEAL = new RedisScript(__dirname, 'reseal-device-token', 1, (reply) => reply.oneOf([0, 1]) === 1);
 
 /** The push token is sealed at rest like a password (bound to the device id); `token` is a pre-sealing record. */
 const SEALED_TOKEN_FIELD = 'sealedToken';
@@ -160,16 +164,12 @@ export class DeviceRepository {
         }
         const token = sealed ? this.cipher.open(sealed, id) : plain;
         if (!token) continue;
-        const swapped = await this.redis.eval(
-          RESEAL,
-          1,
-          key,
-          sealed ?? '',
-          plain ?? '',
-          this.cipher.seal(token, id),
-          SEALED_TOKEN_FIELD,
+        const swapped = await RESEAL.run(
+          this.redis,
+          [key],
+          [sealed ?? '', plain ?? '', this.cipher.seal(token, id), SEALED_TOKEN_FIELD],
         );
-        counts[swapped === 1 ? 'resealed' : 'current'] += 1;
+        counts[swapped ? 'resealed' : 'current'] += 1;
       } catch {
         counts.failed += 1;
       }
@@ -177,12 +177,3 @@ export class DeviceRepository {
     return counts;
   }
 }
-
-/** Swaps in the re-sealed token only if the record is still the one read (and drops a plaintext one). */
-const RESEAL = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if (redis.call('HGET', KEYS[1], ARGV[4]) or '') ~= ARGV[1] then return 0 end
-if (redis.call('HGET', KEYS[1], 'token') or '') ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], ARGV[4], ARGV[3])
-redis.call('HDEL', KEYS[1], 'token')
-return 1`;

@@ -9,7 +9,8 @@ export {
   type RedisRole,
 } from './redis.provider';
 export { SLOT_COUNT, slotOf, slotTag } from './slots';
-export { LuaScript } from './lua-script';
+export { RedisScript, ScriptReply, ScriptReplyError, type ReplyParser } from './redis-script';
+export { releaseIfHolder, renewIfHolder, type HeldKey } from './held-key';
 export { scanKeys } from './scan-keys';
 export { MasterKeyCanary, MasterKeyMismatchError } from './master-key-canary';
 export { QuotaExceededError, OwnerGoneError, type QuotaKind } from './quota';

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { LuaScript } from './lua-script';
+import { releaseIfHolder, renewIfHolder } from './held-key';
 import { REDIS, isCluster } from './redis.provider';
 import { RedisKeys } from './redis-keys';
+import { RedisScript } from './redis-script';
 import { slotOf } from './slots';
 
 /** A slot held by one worker. */
@@ -20,33 +21,17 @@ export interface Lease extends SlotLease {
 
 export type SlotAcquisition = { acquired: true; lease: SlotLease } | { acquired: false; holder: string; ttlMs: number };
 
-const ACQUIRE = new LuaScript(`
-local cur = redis.call('GET', KEYS[1])
-if cur then return {0, cur, redis.call('PTTL', KEYS[1])} end
-local fence = redis.call('INCR', KEYS[2])
-local holder = ARGV[1] .. '#' .. fence
-redis.call('SET', KEYS[1], holder, 'PX', ARGV[2])
-return {1, holder, tonumber(ARGV[2])}`);
+/** Taken, or held by another: the holder either way, and its time left (ms). */
+const ACQUIRE = new RedisScript(__dirname, 'acquire-slot', 2, (reply) => {
+  const [taken, holder, ttl] = reply.array(3);
+  const fence = fenceOf(holder.string());
+  if (fence === undefined) return holder.fail('a holder `<worker>#<fence>`');
+  return { taken: taken.oneOf([0, 1]) === 1, holder: holder.string(), fence, ttlMs: ttl.integer() };
+});
 
-/** KEYS: lease keys; ARGV[1]: ttl, ARGV[1 + i]: the holder expected in KEYS[i]. One answer per key. */
-const RENEW = new LuaScript(`
-local out = {}
-for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[i + 1] then
-    redis.call('PEXPIRE', key, ARGV[1])
-    out[i] = 1
-  else
-    out[i] = 0
-  end
-end
-return out`);
-
-const RELEASE = new LuaScript(
-  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`,
-);
-
-function fenceOf(holder: string): number {
-  return Number(holder.slice(holder.lastIndexOf('#') + 1));
+function fenceOf(holder: string): number | undefined {
+  const fence = Number(holder.slice(holder.lastIndexOf('#') + 1));
+  return Number.isSafeInteger(fence) && fence > 0 ? fence : undefined;
 }
 
 /** Slot ownership: at most one worker holds a slot (and so its accounts' IMAP connections) at a time. */
@@ -56,13 +41,13 @@ export class LeaseRepository {
 
   /** Takes the slot if it is free; otherwise says who holds it and for how much longer. */
   async acquireSlot(slot: number, workerId: string, ttlMs: number): Promise<SlotAcquisition> {
-    const [ok, holder, ttl] = (await ACQUIRE.run(
+    const got = await ACQUIRE.run(
       this.redis,
       [RedisKeys.slotLease(slot), RedisKeys.slotFence(slot)],
       [workerId, ttlMs],
-    )) as [number, string, number];
-    if (ok === 1) return { acquired: true, lease: { slot, holder, fence: fenceOf(holder) } };
-    return { acquired: false, holder, ttlMs: Math.max(0, ttl) };
+    );
+    if (got.taken) return { acquired: true, lease: { slot, holder: got.holder, fence: got.fence } };
+    return { acquired: false, holder: got.holder, ttlMs: Math.max(0, got.ttlMs) };
   }
 
   /**
@@ -72,22 +57,16 @@ export class LeaseRepository {
    */
   async renewSlots(leases: readonly SlotLease[], ttlMs: number): Promise<boolean[]> {
     if (leases.length === 0) return [];
+    const held = leases.map((l) => ({ key: RedisKeys.slotLease(l.slot), holder: l.holder }));
     if (isCluster(this.redis)) {
-      const answers = await Promise.all(
-        leases.map((l) => RENEW.run(this.redis, [RedisKeys.slotLease(l.slot)], [ttlMs, l.holder])),
-      );
-      return answers.map((a) => (a as number[])[0] === 1);
+      const answers = await Promise.all(held.map((h) => renewIfHolder(this.redis, [h], ttlMs)));
+      return answers.map((a) => a[0] === true);
     }
-    const answer = (await RENEW.run(
-      this.redis,
-      leases.map((l) => RedisKeys.slotLease(l.slot)),
-      [ttlMs, ...leases.map((l) => l.holder)],
-    )) as number[];
-    return answer.map((a) => a === 1);
+    return renewIfHolder(this.redis, held, ttlMs);
   }
 
   async releaseSlot(lease: SlotLease): Promise<void> {
-    await RELEASE.run(this.redis, [RedisKeys.slotLease(lease.slot)], [lease.holder]);
+    await releaseIfHolder(this.redis, RedisKeys.slotLease(lease.slot), lease.holder);
   }
 
   async slotHolder(slot: number): Promise<string | null> {

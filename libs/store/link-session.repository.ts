@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { sha256Hex } from './ids';
-import { LuaScript } from './lua-script';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
+import { RedisScript } from './redis-script';
 import { scanKeys } from './scan-keys';
 
 export interface LinkSession {
@@ -20,26 +20,11 @@ export interface LinkSessionInfo {
   accountId?: string;
 }
 
-/**
- * Counts a refused login; at `max` the session (its scope and counters too) is gone. 1 when this
- * call ended it. KEYS: session, refusals, claim, scope (one hash tag).
- */
-const RECORD_REFUSAL = new LuaScript(`
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl <= 0 then return 0 end
-local n = redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], ttl)
-if n >= tonumber(ARGV[1]) then
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-  return 1
-end
-return 0`);
+/** Counts a refused login; at `max` the session (its scope and counters too) is gone. True when this call ended it. */
+const RECORD_REFUSAL = new RedisScript(__dirname, 'record-link-refusal', 4, (reply) => reply.oneOf([0, 1]) === 1);
 
-/** Takes the session's claim if the session is live and nobody holds it. KEYS: session, claim. */
-const CLAIM = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
-return 0`);
+/** Takes the session's claim if the session is live and nobody holds it. */
+const CLAIM = new RedisScript(__dirname, 'claim-link-session', 2, (reply) => reply.oneOf([0, 1]) === 1);
 
 /** The token hash inside a session key (`…{<hash>}`), or undefined for any other key. */
 const SESSION_HASH = /\{([0-9a-f]{64})\}$/;
@@ -121,12 +106,7 @@ export class LinkSessionRepository {
    */
   async claim(token: string, holdMs: number): Promise<boolean> {
     const hash = sha256Hex(token);
-    const claimed = await CLAIM.run(
-      this.redis,
-      [RedisKeys.linkSession(hash), RedisKeys.linkSessionClaim(hash)],
-      [String(holdMs)],
-    );
-    return claimed === 1;
+    return CLAIM.run(this.redis, [RedisKeys.linkSession(hash), RedisKeys.linkSessionClaim(hash)], [holdMs]);
   }
 
   /** Lets go of a claim without ending the session. */
@@ -136,7 +116,7 @@ export class LinkSessionRepository {
 
   /** Counts a refused login made through the session (by token hash); true when this one ended it. */
   async recordRefusal(hash: string, max: number): Promise<boolean> {
-    const ended = await RECORD_REFUSAL.run(
+    return RECORD_REFUSAL.run(
       this.redis,
       [
         RedisKeys.linkSession(hash),
@@ -144,9 +124,8 @@ export class LinkSessionRepository {
         RedisKeys.linkSessionClaim(hash),
         RedisKeys.linkSessionScope(hash),
       ],
-      [String(max)],
+      [max],
     );
-    return ended === 1;
   }
 
   /**

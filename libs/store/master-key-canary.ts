@@ -4,9 +4,13 @@ import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { CredentialCipher, CredentialCipherError } from './credential-cipher';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
+import { RedisScript } from './redis-script';
 
 const CANARY_TEXT = 'mailpush master key canary';
 const CANARY_OWNER = 'master-key-canary';
+
+/** Replaces the canary only if it still holds what was read. */
+const SET_IF_VALUE = new RedisScript(__dirname, 'set-if-value', 1, (reply) => reply.oneOf([0, 1]) === 1);
 
 /** The configured master keys cannot open what this Redis holds: nothing must start. */
 export class MasterKeyMismatchError extends Error {
@@ -57,14 +61,12 @@ export class MasterKeyCanary implements OnModuleInit {
     const stored = await this.redis.get(key);
     if (stored && !this.cipher.needsRotation(stored)) return 'current';
     if (stored) this.open(stored);
-    const swapped = await this.redis.eval(
-      `if (redis.call('GET', KEYS[1]) or '') == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`,
-      1,
-      key,
-      stored ?? '',
-      this.cipher.seal(CANARY_TEXT, CANARY_OWNER),
+    const swapped = await SET_IF_VALUE.run(
+      this.redis,
+      [key],
+      [stored ?? '', this.cipher.seal(CANARY_TEXT, CANARY_OWNER)],
     );
-    return swapped === 1 ? 'resealed' : 'current';
+    return swapped ? 'resealed' : 'current';
   }
 
   private open(sealed: string): void {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { releaseIfHolder } from './held-key';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
 
@@ -8,8 +9,6 @@ export interface RefreshLock {
   accountId: string;
   owner: string;
 }
-
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
  * One process at a time refreshes an account's OAuth2 grant: with rotating refresh tokens, two
@@ -28,6 +27,6 @@ export class OAuthRefreshLockRepository {
   }
 
   async release(lock: RefreshLock): Promise<void> {
-    await this.redis.eval(RELEASE, 1, RedisKeys.oauthRefreshLock(lock.accountId), lock.owner);
+    await releaseIfHolder(this.redis, RedisKeys.oauthRefreshLock(lock.accountId), lock.owner);
   }
 }

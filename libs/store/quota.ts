@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { LuaScript } from './lua-script';
 import { RedisKeys } from './redis-keys';
+import { RedisScript } from './redis-script';
 
 export type QuotaKind = 'mailboxes' | 'devices';
 
@@ -31,13 +31,9 @@ export class OwnerGoneError extends Error {
  * Adds `member` to a user's set only while it holds fewer than `max` members: two concurrent
  * creates cannot both take the last place. One key (Redis Cluster: the user record and the set
  * are in different hash slots), so whether the user still exists is checked around it by the
- * caller ({@link assertOwnerExists}). 0: full; 1: added (or already a member).
+ * caller ({@link assertOwnerExists}). False when full.
  */
-const RESERVE = new LuaScript(`
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
-if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('SADD', KEYS[1], ARGV[1])
-return 1`);
+const RESERVE = new RedisScript(__dirname, 'reserve-quota-place', 1, (reply) => reply.oneOf([0, 1]) === 1);
 
 export async function reserveQuotaPlace(
   redis: Redis,
@@ -45,8 +41,7 @@ export async function reserveQuotaPlace(
   member: string,
   quota: { kind: QuotaKind; max: number },
 ): Promise<void> {
-  const result = await RESERVE.run(redis, [set], [member, String(quota.max)]);
-  if (result === 0) throw new QuotaExceededError(quota.kind, quota.max);
+  if (!(await RESERVE.run(redis, [set], [member, quota.max]))) throw new QuotaExceededError(quota.kind, quota.max);
 }
 
 /**

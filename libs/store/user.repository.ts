@@ -2,23 +2,22 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { newId, sha256Hex } from './ids';
-import { LuaScript } from './lua-script';
 import type { User } from './models';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
+import { RedisScript } from './redis-script';
 import { scanKeys } from './scan-keys';
 
 /**
  * Points the user record at a new API key hash if it still holds the one read (one key: the user
- * record and the key entries are in different hash slots on a Redis Cluster); -1 when the user is
- * gone, 0 on a lost race. The record's hash is what makes a key valid (see findByApiKey), so the
- * old key stops working here, before its entry is deleted.
+ * record and the key entries are in different hash slots on a Redis Cluster). The record's hash is
+ * what makes a key valid (see findByApiKey), so the old key stops working here, before its entry
+ * is deleted.
  */
-const SWAP_KEY_HASH = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if (redis.call('HGET', KEYS[1], 'apiKeyHash') or '') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'apiKeyHash', ARGV[2])
-return 1`);
+const SWAP_KEY_HASH = new RedisScript(__dirname, 'swap-api-key-hash', 1, (reply) => {
+  const outcomes = { 1: 'swapped', 0: 'raced', [-1]: 'user_gone' } as const;
+  return outcomes[reply.oneOf([1, 0, -1])];
+});
 
 @Injectable()
 export class UserRepository {
@@ -45,12 +44,12 @@ export class UserRepository {
       // The new entry first (it opens nothing until the record names it), then the swap.
       await this.redis.set(RedisKeys.apiKey(hash), userId);
       const result = await SWAP_KEY_HASH.run(this.redis, [RedisKeys.user(userId)], [current, hash]);
-      if (result === 1) {
+      if (result === 'swapped') {
         for (const h of old) await this.redis.del(RedisKeys.apiKey(h));
         return apiKey;
       }
       await this.redis.del(RedisKeys.apiKey(hash));
-      if (result === -1) return null;
+      if (result === 'user_gone') return null;
     }
     throw new Error('API key rotation kept racing another rotation');
   }

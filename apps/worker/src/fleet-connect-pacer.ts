@@ -1,31 +1,28 @@
 import type { Redis } from 'ioredis';
 import type { ConnectPacer } from '@mailpush/imap';
 import { createLogger } from '@mailpush/logging';
-import { LuaScript, RedisKeys } from '@mailpush/store';
+import { RedisKeys, RedisScript } from '@mailpush/store';
 
 const log = createLogger('pacer');
 
 /**
- * A token bucket in Redis, refilled by the server's clock (every worker sees the same time): takes
- * up to ARGV[3] tokens, answers how many it gave and, if fewer than asked, how long until the next.
- * Capacity is one second's worth, like the local buckets.
+ * A token bucket in Redis, refilled by the server's clock (every worker sees the same time): how
+ * many of the tokens asked for it gave and, if fewer, how long until the next. Capacity is one
+ * second's worth, like the local buckets.
  */
-const TAKE = new LuaScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local want = tonumber(ARGV[3])
-local tokens = tonumber(redis.call('HGET', KEYS[1], 't') or ARGV[2])
-local at = tonumber(redis.call('HGET', KEYS[1], 'at') or now)
-tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
-local granted = math.min(want, math.floor(tokens))
-tokens = tokens - granted
-redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', now)
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-local wait = 0
-if granted < want then wait = math.ceil((1 - tokens) * 1000 / rate) end
-return {granted, wait}`);
+const TAKE = new RedisScript(__dirname, 'fleet-connect-take', 1, (reply) => {
+  const [granted, waitMs] = reply.array(2);
+  return { granted: granted.integer(), waitMs: waitMs.integer() };
+});
+
+/** Takes up to `want` tokens from a host's fleet-wide bucket (`rate` per second, holding at most `burst`). */
+export function takeConnectTokens(
+  redis: Redis,
+  host: string,
+  bucket: { rate: number; burst: number; want: number },
+): Promise<{ granted: number; waitMs: number }> {
+  return TAKE.run(redis, [RedisKeys.connectBucket(host)], [bucket.rate, bucket.burst, bucket.want]);
+}
 
 interface Waiter {
   grant(ok: boolean): void;
@@ -81,11 +78,11 @@ export class FleetConnectPacer {
         let granted: number;
         let waitMs: number;
         try {
-          [granted, waitMs] = (await TAKE.run(
-            this.redis,
-            [RedisKeys.connectBucket(key)],
-            [this.perHostFleet, this.burst, queue.length],
-          )) as [number, number];
+          ({ granted, waitMs } = await takeConnectTokens(this.redis, key, {
+            rate: this.perHostFleet,
+            burst: this.burst,
+            want: queue.length,
+          }));
           this.warned = false;
         } catch (err) {
           if (!this.warned) log.warn('fleet-wide pacing unavailable; pacing by this worker alone', { err });

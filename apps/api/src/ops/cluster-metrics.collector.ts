@@ -8,15 +8,20 @@ import { DeadLetterRepository } from '@mailpush/delivery';
 import { createLogger } from '@mailpush/logging';
 import { clusterExport, clusterMetrics } from '@mailpush/metrics';
 import { QueueRegistry } from '@mailpush/queue';
-import { AccountCensus, REDIS, RedisKeys, WorkerMembership, type AccountStatus } from '@mailpush/store';
+import {
+  AccountCensus,
+  REDIS,
+  RedisKeys,
+  WorkerMembership,
+  releaseIfHolder,
+  renewIfHolder,
+  type AccountStatus,
+} from '@mailpush/store';
 
 const log = createLogger('cluster-metrics');
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
 const KNOWN_STATUSES: readonly AccountStatus[] = ['connecting', 'idle', 'polling', 'backoff', 'auth_error', 'disabled'];
-
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
  * Cluster-wide gauges (queue depth and oldest job, accounts by status, unowned accounts, live
@@ -56,7 +61,7 @@ export class ClusterMetricsCollector implements OnApplicationBootstrap, BeforeAp
     await this.running;
     if (clusterExport.active) {
       clusterExport.active = false;
-      await this.redis.eval(RELEASE, 1, RedisKeys.clusterMetricsLease(), this.holder).catch(() => 0);
+      await releaseIfHolder(this.redis, RedisKeys.clusterMetricsLease(), this.holder).catch(() => false);
     }
   }
 
@@ -86,9 +91,10 @@ export class ClusterMetricsCollector implements OnApplicationBootstrap, BeforeAp
   /** Takes or renews the collector lease; it outlives three intervals so one slow pass keeps it. */
   private async holdLease(): Promise<boolean> {
     const key = RedisKeys.clusterMetricsLease();
-    const ttl = String(3 * this.config.clusterMetricsIntervalMs);
+    const ttl = 3 * this.config.clusterMetricsIntervalMs;
     if ((await this.redis.set(key, this.holder, 'PX', ttl, 'NX')) === 'OK') return true;
-    return (await this.redis.eval(RENEW, 1, key, this.holder, ttl)) === 1;
+    const [renewed] = await renewIfHolder(this.redis, [{ key, holder: this.holder }], ttl);
+    return renewed === true;
   }
 
   private async collect(): Promise<void> {
