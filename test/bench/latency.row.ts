@@ -242,9 +242,38 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
 }
 
 /**
- * Where push − EXISTS goes, from the timestamps BullMQ keeps on each job (completed jobs are kept
- * for dedup): EXISTS → the worker's event on `mail-events`; waiting for the fan-out; the fan-out
- * until the delivery job exists; waiting for a delivery slot; the delivery until the fake has it.
+ * When each job of a queue was added and taken, from the queue's event stream (jobs themselves are
+ * removed once done, to keep no content at rest): the stream ids are Redis's clock in ms, the
+ * machine's clock too here.
+ */
+async function jobTimes(
+  client: BenchStack['client'],
+  queue: Queue,
+): Promise<Map<string, { addedAt?: number; activeAt?: number }>> {
+  const times = new Map<string, { addedAt?: number; activeAt?: number }>();
+  let from = '-';
+  for (;;) {
+    const entries = await client.xrange(queue.keys.events, from, '+', 'COUNT', 5_000);
+    for (const [id, fields] of entries) {
+      const field = (name: string) => fields[fields.indexOf(name) + 1];
+      const event = field('event');
+      const jobId = field('jobId');
+      if (jobId === undefined || (event !== 'waiting' && event !== 'active')) continue;
+      const at = Number(id.split('-')[0]);
+      const t = times.get(jobId) ?? {};
+      if (event === 'waiting') t.addedAt ??= at;
+      else t.activeAt ??= at;
+      times.set(jobId, t);
+    }
+    if (entries.length < 5_000) return times;
+    from = `(${entries[entries.length - 1]![0]}`;
+  }
+}
+
+/**
+ * Where push − EXISTS goes, from the queues' event streams: EXISTS → the worker's event on
+ * `mail-events`; waiting for the fan-out; the fan-out until the message's delivery job exists;
+ * waiting for a delivery slot; the delivery until the fake has it.
  */
 async function stageBreakdown(
   stack: BenchStack,
@@ -261,16 +290,23 @@ async function stageBreakdown(
     'delivery: → request at the fake': [],
   };
   try {
+    const eventTimes = await jobTimes(stack.client, events);
+    // A delivery job's id starts with its message key (one job per message and batch of devices).
+    const deliveryTimes = new Map<string, { addedAt?: number; activeAt?: number }>();
+    for (const [jobId, t] of await jobTimes(stack.client, deliveries)) {
+      const key = jobId.slice(0, jobId.lastIndexOf('.'));
+      if (!deliveryTimes.has(key)) deliveryTimes.set(key, t);
+    }
     for (const m of messages) {
       if (m.messageKey === undefined) continue;
-      const event = await events.getJob(m.messageKey);
-      const delivery = await deliveries.getJob(`${m.messageKey}.${m.deviceId}`);
-      if (!event?.processedOn || !delivery?.processedOn) continue;
-      stages['worker: EXISTS → event queued']!.push(event.timestamp - m.existsAt);
-      stages['queue: event waits for fan-out']!.push(event.processedOn - event.timestamp);
-      stages['fan-out: → delivery queued']!.push(delivery.timestamp - event.processedOn);
-      stages['queue: delivery waits for a slot']!.push(delivery.processedOn - delivery.timestamp);
-      stages['delivery: → request at the fake']!.push(m.pushedAt - delivery.processedOn);
+      const event = eventTimes.get(m.messageKey);
+      const delivery = deliveryTimes.get(m.messageKey);
+      if (!event?.addedAt || !event.activeAt || !delivery?.addedAt || !delivery.activeAt) continue;
+      stages['worker: EXISTS → event queued']!.push(event.addedAt - m.existsAt);
+      stages['queue: event waits for fan-out']!.push(event.activeAt - event.addedAt);
+      stages['fan-out: → delivery queued']!.push(delivery.addedAt - event.activeAt);
+      stages['queue: delivery waits for a slot']!.push(delivery.activeAt - delivery.addedAt);
+      stages['delivery: → request at the fake']!.push(m.pushedAt - delivery.activeAt);
     }
   } finally {
     await Promise.all([events.close(), deliveries.close()]);
