@@ -20,7 +20,7 @@ export interface ApnsClient {
 }
 
 /** The project's own node:http2 client (APNS_CLIENT=http2), its answers put in the classifier's shape. */
-class Http2ApnsClient implements ApnsClient {
+export class Http2ApnsClient implements ApnsClient {
   private readonly client: ApnsHttp2Client;
 
   constructor(origin: string) {
