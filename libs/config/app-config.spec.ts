@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { createECDH, randomBytes } from 'node:crypto';
+import { createECDH, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from './app-config';
 
@@ -102,6 +105,21 @@ describe('loadConfig', () => {
         }),
       /cannot read/,
     );
+  });
+
+  it('chooses the APNs client: node-apn by default, http2 on request, nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mailpush-config-'));
+    const keyFile = join(dir, 'key.p8');
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const apns = { APNS_KEY_FILE: keyFile, APNS_KEY_ID: 'ABC123DEFG', APNS_TEAM_ID: 'TEAM123456', APNS_TOPIC: 'x' };
+    try {
+      assert.equal(loadConfig({ ...base(), ...apns }).apns?.client, 'node-apn');
+      assert.equal(loadConfig({ ...base(), ...apns, APNS_CLIENT: 'http2' }).apns?.client, 'http2');
+      assert.throws(() => loadConfig({ ...base(), ...apns, APNS_CLIENT: 'node-apn2' }), /APNS_CLIENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('configures Web Push from a matching VAPID pair and the push policy knobs', () => {

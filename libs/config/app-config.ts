@@ -15,6 +15,8 @@ export interface ApnsConfig {
   endpoint?: { host: string; port: number };
   /** Age at which the team's shared provider token (JWT) is replaced: 20-55 min. */
   jwtRefreshMs: number;
+  /** Which HTTP/2 client sends the requests (APNS_CLIENT). */
+  client: Env['APNS_CLIENT'];
 }
 
 export interface WebPushConfig {
@@ -174,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         topic: e.APNS_TOPIC,
         endpoint: e.APNS_ENDPOINT ? { host: e.APNS_ENDPOINT.host, port: e.APNS_ENDPOINT.port } : undefined,
         jwtRefreshMs: e.APNS_JWT_REFRESH_MS,
+        client: e.APNS_CLIENT,
       };
     }
   }

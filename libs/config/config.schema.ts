@@ -162,6 +162,8 @@ export const envSchema = z
       .optional(),
     APNS_TOPIC: z.string().min(1).optional(),
     APNS_ENDPOINT: httpsEndpoint.optional(),
+    /** The HTTP/2 client under the APNs transport: @parse/node-apn, or the project's own node:http2 one. */
+    APNS_CLIENT: z.enum(['node-apn', 'http2']).default('node-apn'),
     FCM_SERVICE_ACCOUNT_FILE: z.string().min(1).optional(),
     FCM_PROJECT_ID: z
       .string()

@@ -13,7 +13,8 @@ import {
  * A failure as @parse/node-apn reports it: `{ status, response: { reason } }` for an HTTP answer,
  * `{ status, error }` for the answers it rewrites (500 `InternalServerError`, 403
  * `ExpiredProviderToken`), `{ error }` for network trouble and timeouts. It drops `retry-after`:
- * the node-apn adapter puts it back as `retryAfterMs`.
+ * the node-apn adapter puts it back as `retryAfterMs`. The node:http2 client's answers (APNS_CLIENT=http2)
+ * come as `{ status, response: { reason }, retryAfterMs }`, and a request without an answer as `{ error }`.
  */
 export interface ApnsFailureLike {
   status?: number | string | null;

@@ -98,9 +98,15 @@ export class ApnsTokenStore {
     return this.cached?.jwt;
   }
 
-  async current(): Promise<string> {
+  /** The JWT to send now when no refresh is due, without a promise (the hot path); else undefined. */
+  fresh(): string | undefined {
     const cached = this.cached;
-    if (cached && this.now() - cached.mintedAt < this.options.refreshMs) return cached.jwt;
+    return cached && this.now() - cached.mintedAt < this.options.refreshMs ? cached.jwt : undefined;
+  }
+
+  async current(): Promise<string> {
+    const fresh = this.fresh();
+    if (fresh !== undefined) return fresh;
     this.pending ??= this.refresh(this.options.refreshMs).finally(() => (this.pending = undefined));
     return this.pending;
   }

@@ -1,16 +1,10 @@
-import {
-  Notification,
-  Provider,
-  type NotificationAlertOptions,
-  type ProviderOptions,
-  type ResponseFailure,
-} from '@parse/node-apn';
 import type { ApnsConfig } from '@mailpush/config/app-config';
 import { ErrorClass, ErrorCode } from '@mailpush/errors';
-import { classifyApnsFailure } from './apns-error.classifier';
+import { createApnsClient, type ApnsClient } from './apns-client';
+import { classifyApnsFailure, type ApnsFailureLike } from './apns-error.classifier';
+import { apnsPayload } from './apns-payload';
 import { fitNotification } from './payload-fit';
 import type { ApnsTokenStore } from './apns-token.store';
-import { adaptNodeApnProvider, apnsPayloadBytes, sentApnsId, shutdownNodeApnProvider } from './node-apn.adapter';
 import { PushDeliveryError, type ApnsDevice, type DeliveryResult, type PushNotification } from './push-notification';
 
 /** APNs limits (Apple, "Sending notification requests to APNs"). */
@@ -29,18 +23,17 @@ export interface ApnsTransportOptions {
 
 /**
  * Sends alert pushes through APNs with token (p8) auth, one long-lived HTTP/2 connection per
- * environment.
- *
- * node-apn is used for its HTTP/2 client, with three things taken back from it:
- * - Retries: `connectionRetryLimit: 0`, exactly one request per send; the queue retries with
- *   jittered backoff (node-apn would retry at once).
- * - `retry-after` and the provider token (every provider reads the team's one shared JWT from
- *   {@link ApnsTokenStore} and never re-signs): see node-apn.adapter.ts.
+ * environment, through the client APNS_CLIENT names (@parse/node-apn by default, or the project's
+ * node:http2 one; see apns-client.ts). Both get the same headers, body and JWT from here, and their
+ * failures go through the one classifier.
+ * - Exactly one request per send: the queue retries with jittered backoff, honouring `retry-after`.
+ * - Every request carries the team's one shared JWT from {@link ApnsTokenStore}, never re-signed
+ *   here; a 403 ExpiredProviderToken reports it there.
  *
  * Never logs: device tokens and notification content must not reach logs.
  */
 export class ApnsTransport {
-  private readonly providers = new Map<ApnsDevice['environment'], Provider>();
+  private readonly clients = new Map<ApnsDevice['environment'], ApnsClient>();
   private closed = false;
 
   constructor(
@@ -70,19 +63,18 @@ export class ApnsTransport {
         message: `collapse key exceeds ${APNS_MAX_COLLAPSE_ID_BYTES} bytes`,
       };
     }
-    const fitted = fitNotification(n, APNS_MAX_PAYLOAD_BYTES, (c) => apnsPayloadBytes(this.buildNotification(c)));
-    if (!fitted) {
+    const body = fittedPayload(n);
+    if (body === undefined) {
       return {
         status: 'rejected',
         code: ErrorCode.PayloadTooLarge,
         message: `APNs payload exceeds ${APNS_MAX_PAYLOAD_BYTES} bytes`,
       };
     }
-    const note = this.buildNotification(fitted);
 
     let jwt: string;
     try {
-      jwt = await this.options.tokens.current();
+      jwt = this.options.tokens.fresh() ?? (await this.options.tokens.current());
     } catch {
       throw new PushDeliveryError('apns', {
         errorClass: ErrorClass.Transient,
@@ -91,22 +83,23 @@ export class ApnsTransport {
       });
     }
 
-    let failure: (ResponseFailure & { retryAfterMs?: number }) | undefined;
-    let apnsId: string | undefined;
+    let failure: ApnsFailureLike;
     try {
-      const { sent, failed } = await this.provider(device.environment).send(note, device.token);
-      if (sent.length > 0) {
-        apnsId = sentApnsId(sent[0]);
-      } else {
-        failure = failed[0] ?? { device: '', error: new Error('node-apn returned no result') };
-      }
+      const outcome = await this.client(device.environment).send({
+        deviceToken: device.token,
+        jwt,
+        headers: this.headers(n.collapseKey),
+        body,
+      });
+      if (outcome.delivered)
+        return outcome.apnsId === undefined
+          ? { status: 'delivered' }
+          : { status: 'delivered', providerId: outcome.apnsId };
+      failure = outcome.failure;
     } catch (err) {
-      // Provider.send settles every recipient itself; a throw here is a local failure.
-      failure = { device: '', error: err instanceof Error ? err : new Error('node-apn send failed') };
+      // No answer: the connection failed, the stream was reset, or the request timed out.
+      failure = { error: err };
     }
-
-    if (failure === undefined)
-      return apnsId === undefined ? { status: 'delivered' } : { status: 'delivered', providerId: apnsId };
 
     const { classified, deadToken } = classifyApnsFailure(failure);
     if (deadToken) return { status: 'dead_token', code: classified.code };
@@ -120,53 +113,37 @@ export class ApnsTransport {
 
   async close(): Promise<void> {
     this.closed = true;
-    const providers = [...this.providers.values()];
-    this.providers.clear();
-    await Promise.all(providers.map((p) => shutdownNodeApnProvider(p)));
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(clients.map((c) => c.close()));
   }
 
-  private buildNotification(n: PushNotification): Notification {
-    const note = new Notification();
-    note.topic = this.config.topic;
-    note.pushType = 'alert';
-    note.priority = 10;
-    note.expiry = Math.floor(Date.now() / 1000) + this.options.ttlSeconds;
-    const alert: Partial<NotificationAlertOptions> = {};
-    if (n.title) alert.title = n.title;
-    if (n.body) alert.body = n.body;
-    if (n.bodyLocKey) alert['loc-key'] = n.bodyLocKey;
-    if (n.bodyLocArgs) alert['loc-args'] = n.bodyLocArgs;
-    // APNs does not require `body` (a loc-key or title-only alert is valid); node-apn's typing does.
-    note.alert = alert as NotificationAlertOptions;
-    note.collapseId = n.collapseKey;
-    note.threadId = n.threadId;
-    // Lets a Notification Service Extension fetch/decrypt details before display.
-    note.mutableContent = true;
-    if (n.badge !== undefined) note.badge = n.badge;
-    // Custom keys beside `aps`; node-apn always writes its own `aps` over a data key of that name.
-    note.payload = { ...n.data };
-    return note;
+  /** A visible alert (push type `alert` wants priority 10), kept `ttlSeconds` for an offline device. */
+  private headers(collapseId: string): Record<string, string> {
+    const headers: Record<string, string> = {
+      'apns-topic': this.config.topic,
+      'apns-push-type': 'alert',
+      'apns-priority': '10',
+      'apns-expiration': String(Math.floor(Date.now() / 1000) + this.options.ttlSeconds),
+    };
+    if (collapseId) headers['apns-collapse-id'] = collapseId;
+    return headers;
   }
 
-  private provider(environment: ApnsDevice['environment']): Provider {
-    let provider = this.providers.get(environment);
-    if (!provider) {
-      const options: ProviderOptions = {
-        token: { key: this.config.keyPem, keyId: this.config.keyId, teamId: this.config.teamId },
-        // Always explicit: node-apn otherwise derives it from NODE_ENV.
-        production: environment === 'production',
-        connectionRetryLimit: 0,
-      };
-      if (this.config.endpoint) {
-        // Replaces both Apple hosts. The port must be its own option: one inside `address` is ignored.
-        // TLS is verified against `address` with the default trust store (plus NODE_EXTRA_CA_CERTS).
-        options.address = this.config.endpoint.host;
-        options.port = this.config.endpoint.port;
-      }
-      provider = new Provider(options);
-      adaptNodeApnProvider(provider, this.options.tokens);
-      this.providers.set(environment, provider);
+  private client(environment: ApnsDevice['environment']): ApnsClient {
+    let client = this.clients.get(environment);
+    if (!client) {
+      client = createApnsClient(this.config, environment, this.options.tokens);
+      this.clients.set(environment, client);
     }
-    return provider;
+    return client;
   }
+}
+
+/** The payload as sent, its subject shortened when needed to fit 4096 bytes; undefined if it cannot fit. */
+function fittedPayload(n: PushNotification): string | undefined {
+  const body = apnsPayload(n);
+  if (Buffer.byteLength(body, 'utf8') <= APNS_MAX_PAYLOAD_BYTES) return body;
+  const fitted = fitNotification(n, APNS_MAX_PAYLOAD_BYTES, (c) => Buffer.byteLength(apnsPayload(c), 'utf8'));
+  return fitted && apnsPayload(fitted);
 }

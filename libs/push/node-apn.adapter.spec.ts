@@ -3,11 +3,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ClientHttp2Session, OutgoingHttpHeaders } from 'node:http2';
 import { after, describe, it } from 'node:test';
-import { Notification, Provider } from '@parse/node-apn';
+import { Provider } from '@parse/node-apn';
 import {
   adaptNodeApnProvider,
-  apnsPayloadBytes,
   nodeApnClient,
+  nodeApnNotification,
   sentApnsId,
   shutdownNodeApnProvider,
 } from './node-apn.adapter';
@@ -142,27 +142,20 @@ describe('node-apn adapter contract (@parse/node-apn internals)', () => {
     assert.equal(sent[0]?.authorization, 'bearer jwt');
   });
 
-  it('sends JSON.stringify(notification), the bytes apnsPayloadBytes measures', async () => {
+  it('sends the headers and body of nodeApnNotification unchanged (Provider#send reads headers() and compile())', async () => {
     const p = provider();
-    let body: unknown;
+    let built: unknown;
     const client: unknown = Reflect.get(p, 'client');
     assert.equal(typeof Reflect.get(Object(client), 'write'), 'function', 'Client#write is gone');
-    Reflect.set(Object(client), 'write', (built: { body: unknown }) => {
-      body = built.body;
+    Reflect.set(Object(client), 'write', (notification: unknown) => {
+      built = notification;
       return Promise.resolve({ device: 'ab' });
     });
-    const note = new Notification();
-    note.alert = { title: 'Ada "Lovelace"', body: 'Über \u2028 engines 😀' };
-    note.payload = { uid: '42' };
-    note.collapseId = 'k';
-    note.mutableContent = true;
-    note.badge = 3;
-    const expected = apnsPayloadBytes(note);
-    const { sent } = await p.send(note, 'ab');
+    const headers = { 'apns-topic': 'com.example', 'apns-push-type': 'alert', 'apns-priority': '10' };
+    const body = JSON.stringify({ uid: '42', aps: { alert: { title: 'Über \u2028 😀' }, 'mutable-content': 1 } });
+    const { sent } = await p.send(nodeApnNotification(headers, body), 'ab');
     assert.equal(sent.length, 1);
-    assert.equal(typeof body, 'string');
-    assert.equal(Buffer.byteLength(String(body), 'utf8'), expected);
-    assert.deepEqual(JSON.parse(String(body)), JSON.parse(JSON.stringify(note)));
+    assert.deepEqual(built, { headers, body });
   });
 
   it('takes a shutdown callback', async () => {

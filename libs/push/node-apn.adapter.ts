@@ -1,5 +1,5 @@
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
-import type { Notification, Provider } from '@parse/node-apn';
+import { Notification, type Provider } from '@parse/node-apn';
 import { parseRetryAfter } from './push-failure';
 
 /**
@@ -9,7 +9,8 @@ import { parseRetryAfter } from './push-failure';
  *   by the team's one shared JWT, never expired and never re-signed here.
  * - `Provider#client.request(session, …)`: wrapped so the `retry-after` header reaches the caller
  *   (node-apn reads `Retry-After`, but HTTP/2 names are lower-case, and then deletes it).
- * - `Provider#send` writes `notification.compile()`, which is `JSON.stringify(notification)`.
+ * - `Provider#send` reads only `notification.headers()` and `notification.compile()` (which returns
+ *   `compiled` once set): the transport's own headers and body go through unchanged.
  * - a sent result carries the `apns-id` header; `shutdown` takes a callback.
  */
 
@@ -95,9 +96,12 @@ export function adaptNodeApnProvider(provider: Provider, tokens: ProviderTokenSo
   };
 }
 
-/** The bytes node-apn will send for this notification (`compile()` is `JSON.stringify(this)`). */
-export function apnsPayloadBytes(note: Notification): number {
-  return Buffer.byteLength(JSON.stringify(note), 'utf8');
+/** A Notification that node-apn sends as exactly these headers and this body (built by the transport). */
+export function nodeApnNotification(headers: Readonly<Record<string, string>>, body: string): Notification {
+  const note = new Notification();
+  Reflect.set(note, 'headers', () => ({ ...headers }));
+  Reflect.set(note, 'compiled', body);
+  return note;
 }
 
 /** The `apns-id` APNs gave a sent notification (node-apn spreads response headers into the result). */

@@ -54,10 +54,11 @@ describe('npm run bench (smoke)', () => {
       assert.ok(f.floor! > 0 && f.mailpush > 0, f.measure);
 
     const push = row('push').details as Record<
-      'apns' | 'fcm',
+      'apns' | 'apnsHttp2' | 'fcm',
       Record<'dispatcher' | 'floor', { notifications: number; perSecond: number }>
     >;
-    for (const kind of ['apns', 'fcm'] as const)
+    // APNs through node-apn (the default) and again with APNS_CLIENT=http2, both beside the floor.
+    for (const kind of ['apns', 'apnsHttp2', 'fcm'] as const)
       for (const who of ['dispatcher', 'floor'] as const) {
         assert.equal(push[kind][who].notifications, 8, `${kind} ${who}`);
         assert.ok(push[kind][who].perSecond > 0);

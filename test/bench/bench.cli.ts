@@ -38,6 +38,8 @@ export interface BenchOptions {
   pushUsers: number;
   pushDevices: number;
   pushMessages: number;
+  /** The push row also measures APNs with APNS_CLIENT=http2 (off with --no-apns-http2). */
+  apnsHttp2: boolean;
   concurrency: number;
   failoverMailboxes: number;
   connectRate?: number;
@@ -55,6 +57,7 @@ const USAGE = `usage: npm run bench -- [options]
   --observed M           latency row: mailboxes with an observer, among which messages go (default: all N)
   --pushes K             push row: notifications per platform (default 10000 = 50 users × 20 devices × 10)
   --push-users U --push-devices D --push-messages M   the same, by its factors
+  --no-apns-http2        push row: skip the second APNs pass with APNS_CLIENT=http2 (default: measured)
   --concurrency C        dispatcher deliveries in flight, and the floor's (default 50, the product default)
   --failover-mailboxes F mailboxes shared by the two workers of the failover (default 400)
   --connect-rate R       connects/s per worker and host (default: the product's, 10 per host)
@@ -66,6 +69,7 @@ const USAGE = `usage: npm run bench -- [options]
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
+    allowNegative: true,
     options: {
       mailboxes: { type: 'string' },
       only: { type: 'string' },
@@ -76,6 +80,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'push-users': { type: 'string' },
       'push-devices': { type: 'string' },
       'push-messages': { type: 'string' },
+      'apns-http2': { type: 'boolean' },
       concurrency: { type: 'string' },
       'failover-mailboxes': { type: 'string' },
       'connect-rate': { type: 'string' },
@@ -114,6 +119,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     pushUsers,
     pushDevices,
     pushMessages,
+    apnsHttp2: values['apns-http2'] ?? true,
     concurrency: int('concurrency', values.concurrency, 50),
     failoverMailboxes: int('failover-mailboxes', values['failover-mailboxes'], 400, 2),
     ...(values['connect-rate'] !== undefined ? { connectRate: int('connect-rate', values['connect-rate'], 10) } : {}),
@@ -239,6 +245,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
             devicesPerUser: o.pushDevices,
             messagesPerUser: o.pushMessages,
             concurrency: o.concurrency,
+            apnsHttp2: o.apnsHttp2,
             nodeOptions: profile('dispatcher'),
           }),
         );

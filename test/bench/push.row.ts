@@ -23,7 +23,12 @@ export interface PushOptions {
   concurrency: number;
   /** Extra NODE_OPTIONS for the dispatcher (profiling). */
   nodeOptions?: string[];
+  /** Also send the APNs notifications through a dispatcher with APNS_CLIENT=http2 (default true). */
+  apnsHttp2?: boolean;
 }
+
+/** The APNs clients the row measures: the default, then the opt-in alternative (APNS_CLIENT). */
+type ApnsClientName = 'node-apn' | 'http2';
 
 const PHASE_TIMEOUT_MS = 180_000;
 const DEFAULT_DISPATCH_CONCURRENCY = 50;
@@ -105,7 +110,9 @@ function side(n: number, ms: number, cpu: number, startUs: number, benchCpu0: nu
  * K = users × devices × messages notifications through one real dispatcher process (mail events
  * on `mail-events`, as a worker enqueues them: fan-out, one delivery job per device, APNs or FCM),
  * timed from the enqueue to the fake's last receipt; CPU from /proc. Then the floor process sends
- * the very requests the fake recorded, with the same number in flight, timed the same way.
+ * the very requests the fake recorded, with the same number in flight, timed the same way. APNs goes
+ * through @parse/node-apn (the default), then once more through a dispatcher with APNS_CLIENT=http2,
+ * both set against the one floor.
  */
 export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowResult> {
   let tally: Tally | undefined;
@@ -153,13 +160,14 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
     prefix: stack.env.MAILPUSH_QUEUE_PREFIX ?? 'mailpush',
     defaultJobOptions: JOB_DEFAULTS[QueueName.MailEvents],
   });
-  const dispatcher = await startRole(
-    stack,
-    'dispatcher',
-    { MAILPUSH_DISPATCH_CONCURRENCY: String(o.concurrency) },
-    o.nodeOptions,
-  );
-  const pid = dispatcher.proc.pid;
+  const startDispatcher = (client: ApnsClientName) =>
+    startRole(
+      stack,
+      'dispatcher',
+      { MAILPUSH_DISPATCH_CONCURRENCY: String(o.concurrency), APNS_CLIENT: client },
+      o.nodeOptions,
+    );
+  let dispatcher = await startDispatcher('node-apn');
 
   /** Enqueues the events of `groups` and waits for every device's notification at the fakes. */
   const throughDispatcher = async (groups: Device[][]): Promise<{ side: PushSide; records: Recorded[] }> => {
@@ -171,6 +179,7 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
     tally = t;
     const redis0 = await redisSnapshot(stack.client);
     const sent0 = await dispatcher.redisCommands();
+    const pid = dispatcher.proc.pid;
     const cpu0 = cpuMs(pid);
     const startUs = monotonicUs();
     const benchCpu0 = benchCpuMs();
@@ -256,7 +265,13 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
     const warmFcm = warm.records.find((r) => !r.path.startsWith('/3/device/'));
     assert.ok(warmApns && warmFcm);
 
+    const withHttp2 = o.apnsHttp2 ?? true;
+    // The second APNs pass needs devices of its own: the first set's messages are delivered already.
+    const iosAgain = withHttp2 ? await register('ios', o.users) : [];
+    const warmAgain = withHttp2 ? [await register('ios', 1), await register('android', 1)] : [];
+
     const results = new Map<FloorKind, { dispatcher: PushSide; floor: PushSide }>();
+    let apnsHttp2: PushSide | undefined;
     for (const [kind, groups, warmup] of [
       ['apns', ios, warmApns],
       ['fcm', android, warmFcm],
@@ -272,32 +287,48 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
         `push: floor ${f.perSecond.toFixed(0)}/s, ${f.cpuMsPerNotification.toFixed(3)} ms CPU each (the fake: ${f.fakeCpuMsPerNotification.toFixed(3)} ms each)`,
       );
       results.set(kind, { dispatcher: through.side, floor: f });
+
+      if (kind === 'apns' && withHttp2) {
+        // Right after the first pass, so both APNs passes see the same Redis and the same fake: a
+        // dispatcher on the opt-in node:http2 client, warmed up like the first (FCM then goes through it).
+        await dispatcher.proc.stop();
+        dispatcher = await startDispatcher('http2');
+        await throughDispatcher(warmAgain.map((devices) => devices[0]!.slice(0, 1)));
+        log(`push: ${k} APNS notifications through a dispatcher with APNS_CLIENT=http2…`);
+        apnsHttp2 = (await throughDispatcher(iosAgain)).side;
+        log(
+          `push: dispatcher (http2) ${apnsHttp2.perSecond.toFixed(0)}/s, ${apnsHttp2.cpuMsPerNotification.toFixed(3)} ms CPU each ` +
+            `(Redis: ${apnsHttp2.redis?.roundTripsPerNotification.toFixed(1)} round trips, ${apnsHttp2.redis?.cpuMsPerNotification.toFixed(3)} ms CPU each)`,
+        );
+      }
     }
 
     const figures: Figure[] = [];
-    for (const kind of ['apns', 'fcm'] as const) {
-      const r = results.get(kind);
-      assert.ok(r);
-      const floorName = kind === 'apns' ? 'node:http2 client, same requests' : 'node:https client, same requests';
-      figures.push(
-        {
-          measure: `${kind.toUpperCase()} notifications/s`,
-          unit: '/s',
-          mailpush: r.dispatcher.perSecond,
-          floor: r.floor.perSecond,
-          floorName,
-          ratio: r.dispatcher.perSecond / r.floor.perSecond,
-        },
-        {
-          measure: `${kind.toUpperCase()} CPU per notification`,
-          unit: 'ms',
-          mailpush: r.dispatcher.cpuMsPerNotification,
-          floor: r.floor.cpuMsPerNotification,
-          floorName,
-          ratio: r.dispatcher.cpuMsPerNotification / r.floor.cpuMsPerNotification,
-        },
-      );
-    }
+    const against = (label: string, mailpush: PushSide, floor: PushSide, floorName: string): Figure[] => [
+      {
+        measure: `${label} notifications/s`,
+        unit: '/s',
+        mailpush: mailpush.perSecond,
+        floor: floor.perSecond,
+        floorName,
+        ratio: mailpush.perSecond / floor.perSecond,
+      },
+      {
+        measure: `${label} CPU per notification`,
+        unit: 'ms',
+        mailpush: mailpush.cpuMsPerNotification,
+        floor: floor.cpuMsPerNotification,
+        floorName,
+        ratio: mailpush.cpuMsPerNotification / floor.cpuMsPerNotification,
+      },
+    ];
+    const apns = results.get('apns');
+    const fcm = results.get('fcm');
+    assert.ok(apns && fcm);
+    const apnsFloor = 'node:http2 client, same requests';
+    figures.push(...against('APNS (node-apn)', apns.dispatcher, apns.floor, apnsFloor));
+    if (apnsHttp2) figures.push(...against('APNS (APNS_CLIENT=http2)', apnsHttp2, apns.floor, apnsFloor));
+    figures.push(...against('FCM', fcm.dispatcher, fcm.floor, 'node:https client, same requests'));
     return {
       row: 'push',
       title: `Push throughput: ${k} notifications (${o.users} users × ${o.devicesPerUser} devices × ${o.messagesPerUser} messages), concurrency ${o.concurrency}`,
@@ -309,8 +340,9 @@ export async function pushRow(stack: BenchStack, o: PushOptions): Promise<RowRes
         messagesPerUser: o.messagesPerUser,
         concurrency: o.concurrency,
         defaultConcurrency: DEFAULT_DISPATCH_CONCURRENCY,
-        apns: results.get('apns'),
-        fcm: results.get('fcm'),
+        apns,
+        apnsHttp2: apnsHttp2 && { dispatcher: apnsHttp2, floor: apns.floor },
+        fcm,
       },
     };
   } finally {
