@@ -240,7 +240,16 @@ describe('MailboxSession lifecycle (scripted server, fake clock)', () => {
   });
 });
 
+/** The table is what the compiler checks moves against: a move from a literal phase it does not list does not compile. */
+type NextOf<F extends keyof typeof SESSION_TRANSITIONS> = (typeof SESSION_TRANSITIONS)[F][number];
+const failedIsFinal: [NextOf<'failed'>] extends [never] ? true : false = true;
+const stoppedOnlyRecords: NextOf<'stopped'> extends 'stopped' ? true : false = true;
+
 describe('Lifecycle', () => {
+  it('the session table, as types: failed is final, stopped only records a late failure', () => {
+    assert.deepEqual([failedIsFinal, stoppedOnlyRecords], [true, true]);
+  });
+
   type S = { phase: 'a' } | { phase: 'b'; n: number } | { phase: 'c' };
   const table = { a: ['b'], b: ['b', 'c'], c: [] } as const;
 
