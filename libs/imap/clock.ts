@@ -11,3 +11,16 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
+
+/** Runs `fn` every `ms` (like setInterval) until the returned function is called. */
+export function repeat(clock: Clock, ms: number, fn: () => void): () => void {
+  let handle: unknown;
+  const arm = (): void => {
+    handle = clock.setTimeout(() => {
+      arm();
+      fn();
+    }, ms);
+  };
+  arm();
+  return () => clock.clearTimeout(handle);
+}

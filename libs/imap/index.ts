@@ -17,7 +17,9 @@ export {
   type ImapEndpointPolicy,
 } from './endpoint-policy';
 export { MailboxWatcher, type MailboxWatcherDeps, type WatchSettings, type WatcherTelemetry } from './mailbox-watcher';
-export { type WatchMode } from './mailbox-session';
+export { type WatchMode, type SessionState, type SessionPhase, SESSION_TRANSITIONS } from './mailbox-session';
+export { type WatcherState, type WatcherPhase, type StopReason, WATCHER_TRANSITIONS } from './mailbox-watcher';
+export { Lifecycle, IllegalTransition, type TransitionTable } from './lifecycle';
 export { planCatchUp, type NewMessage, type NewMail, type CatchUpPlan } from './catch-up-plan';
 export { ConnectPacer, type PacingRates } from './connect-pacer';
 export { LivenessMonitor, type LivenessSettings } from './liveness-monitor';

@@ -2,10 +2,13 @@ import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import { WatcherErrorCode } from '@mailpush/errors';
 import type { Logger } from '@mailpush/logging';
 import type { ImapEndpoint, MailboxCursor, PendingSummary } from '@mailpush/store';
+import { repeat, systemClock, type Clock } from './clock';
 import { planCatchUp, type CatchUpRow, type NewMail, type NewMessage } from './catch-up-plan';
 import type { ResolvedHost } from './host-guard';
 import { createImapClient, type ImapAuth, type ImapTimeouts } from './imap-client.factory';
+import { CommandQueue } from './command-queue';
 import { LivenessMonitor, type LivenessSettings } from './liveness-monitor';
+import { Lifecycle, type TransitionTable } from './lifecycle';
 
 export type WatchMode = 'idle' | 'polling';
 
@@ -36,6 +39,10 @@ export interface SessionDeps {
   onModeChange(mode: WatchMode): Promise<void>;
   onAlert(text: string): void;
   onProbeFailed(): void;
+  /** Time source for every timer of the session (its specs drive time by hand). Default: real time. */
+  clock?: Clock;
+  /** Sees every state change (specs; tracing). */
+  onTransition?(from: SessionState, to: SessionState): void;
 }
 
 const SEEN = '\\Seen';
@@ -52,6 +59,8 @@ const QUICK_IDLE_LIMIT = 3;
 /** A sound server sends no line we cannot parse; a few are tolerated, a stream of them is junk. */
 const UNPARSEABLE_LINE_LIMIT = 10;
 
+const noop = (): void => undefined;
+
 class LeaseLost extends Error {
   override name = 'LeaseLost';
 }
@@ -59,6 +68,29 @@ class LeaseLost extends Error {
 function watcherError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
+
+/**
+ * A session's lifecycle. `connecting`: connect, login, SELECT. `watching`: INBOX watched in IDLE
+ * or by polling, with the re-IDLE or poll timer running. `stopped`: ended by its owner (a failure
+ * seen while logging out is still kept: a lost lease must be noticed). `failed`: ended by the
+ * connection, the server or a command; the first failure is the session's result.
+ */
+export type SessionState =
+  | { readonly phase: 'connecting' }
+  | { readonly phase: 'watching'; readonly mode: WatchMode; readonly stopTimer: () => void }
+  | { readonly phase: 'stopped'; readonly wasReady: boolean; readonly failure?: unknown }
+  | { readonly phase: 'failed'; readonly wasReady: boolean; readonly failure: unknown };
+
+export type SessionPhase = SessionState['phase'];
+
+export const SESSION_TRANSITIONS = {
+  connecting: ['watching', 'stopped', 'failed'],
+  // watching -> watching: the mode changes (a server that refuses IDLE is polled instead).
+  watching: ['watching', 'stopped', 'failed'],
+  // stopped -> stopped: the first failure seen after the owner's stop is recorded.
+  stopped: ['stopped'],
+  failed: [],
+} as const satisfies TransitionTable<SessionPhase>;
 
 /**
  * One IMAP connection to one INBOX: connects, waits in IDLE (or polls with STATUS where the server
@@ -69,25 +101,29 @@ function watcherError(code: string, message: string): Error {
 export class MailboxSession {
   private readonly client: ImapFlow;
   private readonly closed: Promise<void>;
-  private failure: unknown;
-  private ended = false;
-  private stoppedByOwner = false;
-  private ready = false;
-  private mode: WatchMode = 'idle';
-  private chain: Promise<void> = Promise.resolve();
-  private pending = 0;
-  private drainWaiters: (() => void)[] = [];
-  private syncQueued = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private readonly lifecycle: Lifecycle<SessionState, typeof SESSION_TRANSITIONS>;
+  private readonly commands: CommandQueue;
   private readonly monitor: LivenessMonitor;
-  private unparseable = 0;
 
   constructor(private readonly deps: SessionDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.lifecycle = new Lifecycle<SessionState, typeof SESSION_TRANSITIONS>(
+      { phase: 'connecting' },
+      SESSION_TRANSITIONS,
+      deps.onTransition,
+    );
+    this.commands = new CommandQueue(
+      () => this.isOver(),
+      // Whatever failed, the cursor did not move past it: a fresh connection fetches it again.
+      (err) => this.fail(err),
+    );
+    let unparseable = 0;
     this.client = createImapClient(deps.endpoint, deps.resolved, deps.auth, deps.settings.timeouts, {
       manualIdle: true,
       onUnparseable: () => {
-        this.unparseable += 1;
-        if (this.unparseable > UNPARSEABLE_LINE_LIMIT)
+        unparseable += 1;
+        if (unparseable > UNPARSEABLE_LINE_LIMIT)
           this.fail(watcherError(WatcherErrorCode.Unparseable, 'too many unparseable lines'));
       },
     });
@@ -97,59 +133,73 @@ export class MailboxSession {
     this.client.on('exists', () => this.requestSync());
     this.closed = new Promise((resolve) => this.client.once('close', () => resolve()));
     void this.closed.then(() => this.onClosed());
-    this.monitor = new LivenessMonitor(deps.settings.liveness, {
-      received: () => this.client.stats().received,
-      probe: () => this.track(this.client.noop()),
-      dead: (reason, err) => {
-        this.deps.onProbeFailed();
-        this.deps.logger.warn('connection declared dead: liveness probe unanswered', {
-          accountId: deps.accountId,
-          reason,
-        });
-        this.fail(
-          err && reason === 'probe_failed' ? err : watcherError(WatcherErrorCode.ProbeTimeout, 'NOOP probe unanswered'),
-        );
+    this.monitor = new LivenessMonitor(
+      deps.settings.liveness,
+      {
+        received: () => this.client.stats().received,
+        probe: () => this.commands.track(this.client.noop()),
+        dead: (reason, err) => {
+          this.deps.onProbeFailed();
+          this.deps.logger.warn('connection declared dead: liveness probe unanswered', {
+            accountId: deps.accountId,
+            reason,
+          });
+          this.fail(
+            err && reason === 'probe_failed'
+              ? err
+              : watcherError(WatcherErrorCode.ProbeTimeout, 'NOOP probe unanswered'),
+          );
+        },
       },
-    });
+      this.clock,
+    );
+  }
+
+  get phase(): SessionPhase {
+    return this.lifecycle.current().phase;
   }
 
   /** Runs until the connection ends; resolves with the error that ended it, undefined after `stop()`. */
   async run(): Promise<unknown> {
+    let mode: WatchMode = 'idle';
     try {
-      await this.setup();
+      mode = await this.setup();
     } catch (err) {
       this.fail(err);
     }
-    if (!this.ended) {
-      this.ready = true;
-      await this.deps.onReady(this.mode);
-      this.monitor.start();
-      this.startMode();
-      if (this.mode === 'idle') await this.idleLoop();
+    if (this.lifecycle.transition('connecting', { phase: 'watching', mode, stopTimer: noop })) {
+      await this.deps.onReady(mode);
+      if (this.watching()) {
+        this.monitor.start();
+        this.startMode(mode);
+        await this.idleLoop();
+      }
       await this.closed;
     }
     this.monitor.stop();
-    if (this.timer) clearInterval(this.timer);
     this.client.close();
-    return this.stoppedByOwner ? undefined : this.failure;
+    const end = this.lifecycle.current();
+    return end.phase === 'failed' ? end.failure : undefined;
   }
 
   /** Ends the session from outside (shutdown, account released): logs out politely, briefly. */
   async stop(): Promise<void> {
-    if (this.ended) return;
-    this.stoppedByOwner = true;
-    this.ended = true;
+    const s = this.lifecycle.current();
+    if (s.phase === 'stopped' || s.phase === 'failed') return;
+    if (s.phase === 'watching') s.stopTimer();
+    this.lifecycle.transition(s.phase, { phase: 'stopped', wasReady: s.phase === 'watching' });
     const logout = this.client.logout().catch(() => undefined);
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, LOGOUT_TIMEOUT_MS).unref());
+    const timeout = new Promise<void>((resolve) => this.clock.setTimeout(resolve, LOGOUT_TIMEOUT_MS));
     await Promise.race([logout, timeout]);
     this.client.close();
   }
 
-  private async setup(): Promise<void> {
+  /** Connects, logs in and opens INBOX; resolves with how INBOX will be watched. */
+  private async setup(): Promise<WatchMode> {
     const limitMs = this.deps.settings.timeouts.connectTimeoutMs * SETUP_TIMEOUT_FACTOR;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: unknown;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
+      timer = this.clock.setTimeout(
         () => reject(watcherError(WatcherErrorCode.SetupTimeout, 'login and SELECT took too long')),
         limitMs,
       );
@@ -157,57 +207,61 @@ export class MailboxSession {
     try {
       // No race with 'close': imapflow settles connect() and every command on close, with the
       // precise reason (a rejected login must stay an auth failure, not become "closed").
-      await Promise.race([this.connectAndOpen(), deadline]);
+      return await Promise.race([this.connectAndOpen(), deadline]);
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
   }
 
-  private async connectAndOpen(): Promise<void> {
+  private async connectAndOpen(): Promise<WatchMode> {
     await this.client.connect();
-    if (this.ended) return;
+    if (this.lifecycle.current().phase !== 'connecting') return 'idle';
     // Read CAPABILITY, never assume: Yahoo has historically had no IDLE.
-    this.mode = this.client.capabilities.has('IDLE') ? 'idle' : 'polling';
+    const mode = this.client.capabilities.has('IDLE') ? 'idle' : 'polling';
     // EXAMINE: read-only, so watching never clears \Recent for the person's own clients.
-    if (this.mode === 'idle') await this.client.mailboxOpen('INBOX', { readOnly: true });
+    if (mode === 'idle') await this.client.mailboxOpen('INBOX', { readOnly: true });
+    return mode;
   }
 
-  private startMode(): void {
-    if (this.timer) clearInterval(this.timer);
-    if (this.mode === 'idle') {
-      this.timer = setInterval(() => void this.enqueue(() => this.recheck()), this.deps.settings.reIdleMs);
-      this.requestSync();
-    } else {
-      this.timer = setInterval(() => void this.enqueue(() => this.poll()), this.deps.settings.pollIntervalMs);
-      void this.enqueue(() => this.poll());
-    }
-    this.timer.unref();
+  /** Enters `mode`: the re-IDLE timer and a first sync, or the poll timer and a first poll. */
+  private startMode(mode: WatchMode): void {
+    const s = this.lifecycle.current();
+    if (s.phase !== 'watching') return;
+    s.stopTimer();
+    const stopTimer =
+      mode === 'idle'
+        ? repeat(this.clock, this.deps.settings.reIdleMs, () => void this.commands.enqueue(() => this.recheck()))
+        : repeat(this.clock, this.deps.settings.pollIntervalMs, () => void this.commands.enqueue(() => this.poll()));
+    this.lifecycle.transition('watching', { phase: 'watching', mode, stopTimer });
+    if (mode === 'idle') this.requestSync();
+    else void this.commands.enqueue(() => this.poll());
   }
 
   /** Stays in IDLE whenever nothing else is running; every command of ours breaks it first. */
   private async idleLoop(): Promise<void> {
     let quick = 0;
-    while (!this.ended && this.mode === 'idle') {
-      await this.drained();
-      if (this.ended) break;
-      const startedAt = Date.now();
+    while (this.watching() === 'idle') {
+      await this.commands.drained();
+      if (this.isOver()) break;
+      const startedAt = this.clock.now();
       const result = await this.client.idle().catch((err: unknown) => {
         this.fail(err);
         return false;
       });
-      if (this.ended) break;
+      if (this.isOver()) break;
       if (!this.client.usable) {
         // The connection is going away: 'close' (or 'error') ends the session in a moment.
         await this.closed;
         break;
       }
-      const broken = this.pending > 0;
-      quick = !broken && Date.now() - startedAt < QUICK_IDLE_MS ? quick + 1 : 0;
+      const broken = this.commands.pending > 0;
+      quick = !broken && this.clock.now() - startedAt < QUICK_IDLE_MS ? quick + 1 : 0;
       if ((result === false && !broken) || quick >= QUICK_IDLE_LIMIT) {
         this.deps.logger.warn('the server refuses IDLE; polling instead', { accountId: this.deps.accountId });
-        this.mode = 'polling';
+        const s = this.lifecycle.current();
+        if (s.phase === 'watching') this.lifecycle.transition('watching', { ...s, mode: 'polling' });
         await this.deps.onModeChange('polling');
-        this.startMode();
+        this.startMode('polling');
       }
     }
   }
@@ -244,18 +298,13 @@ export class MailboxSession {
   }
 
   private requestSync(): void {
-    if (!this.ready || this.syncQueued || this.ended || this.mode !== 'idle') return;
-    this.syncQueued = true;
-    void this.enqueue(async () => {
-      this.syncQueued = false;
-      await this.syncSelected();
-    });
+    if (this.watching() === 'idle') this.commands.enqueueCoalesced(() => this.syncSelected());
   }
 
   /** Publish first, then advance the cursor: at-least-once, made exactly-once by the job ids. */
   private async syncSelected(): Promise<void> {
     const mailbox = this.client.mailbox;
-    if (this.ended || !mailbox) return;
+    if (this.isOver() || !mailbox) return;
     const uidValidity = Number(mailbox.uidValidity);
     let cursor = await this.deps.loadCursor();
     if (!cursor || cursor.uidValidity !== uidValidity) {
@@ -351,40 +400,29 @@ export class MailboxSession {
     if (!(await this.deps.saveCursor(cursor))) throw new LeaseLost('lease lost');
   }
 
-  /** Our commands run one at a time; while any is pending the IDLE loop stays out of IDLE. */
-  private enqueue(task: () => Promise<void>): Promise<void> {
-    this.pending += 1;
-    const run = this.chain.then(() => (this.ended ? undefined : task()));
-    this.chain = run
-      .catch((err: unknown) => {
-        // Whatever failed, the cursor did not move past it: a fresh connection fetches it again.
-        this.fail(err);
-      })
-      .finally(() => this.settle());
-    return this.chain;
+  /** The mode INBOX is watched in, while the session is watching. */
+  private watching(): WatchMode | undefined {
+    const s = this.lifecycle.current();
+    return s.phase === 'watching' ? s.mode : undefined;
   }
 
-  /** A command outside the queue (the probe) that must still keep the IDLE loop waiting. */
-  private track<T>(command: Promise<T>): Promise<T> {
-    this.pending += 1;
-    return command.finally(() => this.settle());
-  }
-
-  private settle(): void {
-    this.pending -= 1;
-    if (this.pending === 0) for (const wake of this.drainWaiters.splice(0)) wake();
-  }
-
-  private async drained(): Promise<void> {
-    while (this.pending > 0 && !this.ended) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+  private isOver(): boolean {
+    const phase = this.lifecycle.current().phase;
+    return phase === 'stopped' || phase === 'failed';
   }
 
   private fail(err: unknown): void {
-    if (this.failure === undefined) this.failure = err ?? watcherError(WatcherErrorCode.ConnectionClosed, 'closed');
-    if (this.ended) return;
-    this.ended = true;
+    const failure = err ?? watcherError(WatcherErrorCode.ConnectionClosed, 'closed');
+    const s = this.lifecycle.current();
+    if (s.phase === 'stopped') {
+      if (s.failure === undefined) this.lifecycle.transition('stopped', { ...s, failure });
+      return;
+    }
+    if (s.phase === 'failed') return;
+    if (s.phase === 'watching') s.stopTimer();
+    this.lifecycle.transition(s.phase, { phase: 'failed', wasReady: s.phase === 'watching', failure });
     this.monitor.stop();
-    for (const wake of this.drainWaiters.splice(0)) wake();
+    this.commands.wake();
     if (err instanceof LeaseLost)
       this.deps.logger.warn('lease lost while advancing the cursor; letting the account go', {
         accountId: this.deps.accountId,
@@ -393,12 +431,11 @@ export class MailboxSession {
   }
 
   private onClosed(): void {
-    if (!this.ended) this.fail(this.closeReason());
+    if (!this.isOver()) this.fail(this.closeReason());
   }
 
   /** `close` may come without `error` (a BYE, a killed server, some network errors). */
   private closeReason(): Error {
-    if (this.failure !== undefined && this.failure instanceof Error) return this.failure;
     return this.client.byeReason
       ? Object.assign(watcherError(WatcherErrorCode.ServerBye, 'server said BYE'), {
           responseText: this.client.byeReason,
@@ -408,12 +445,14 @@ export class MailboxSession {
 
   /** Whether the connection got as far as logged in with INBOX watched. */
   get wasReady(): boolean {
-    return this.ready;
+    const s = this.lifecycle.current();
+    return s.phase === 'watching' || ((s.phase === 'stopped' || s.phase === 'failed') && s.wasReady);
   }
 
   /** True when the session ended because its lease is gone (the account must be let go). */
   get leaseLost(): boolean {
-    return this.failure instanceof LeaseLost;
+    const s = this.lifecycle.current();
+    return (s.phase === 'stopped' || s.phase === 'failed') && s.failure instanceof LeaseLost;
   }
 }
 

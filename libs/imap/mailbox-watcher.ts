@@ -9,12 +9,14 @@ import type {
   PendingSummary,
 } from '@mailpush/store';
 import type { AccessTokenSource } from './access-token-source';
+import { systemClock, type Clock } from './clock';
 import type { NewMail } from './catch-up-plan';
 import type { ConnectPacer } from './connect-pacer';
 import { endpointRefusal, resolveImapEndpoint, type ImapEndpointPolicy } from './endpoint-policy';
 import type { ResolvedHost } from './host-guard';
 import type { ImapAuth } from './imap-client.factory';
-import { MailboxSession, type SessionSettings, type WatchMode } from './mailbox-session';
+import { MailboxSession, type SessionSettings, type SessionState, type WatchMode } from './mailbox-session';
+import { Lifecycle, type StateIn, type TransitionTable } from './lifecycle';
 import { ReconnectBackoff, type BackoffSettings } from './reconnect-policy';
 import { sanitizeAlert } from './server-alert';
 
@@ -58,6 +60,11 @@ export interface MailboxWatcherDeps {
    * Reconnect notification it triggers is idempotent per credentials version).
    */
   announceAuthError?(failure: ClassifiedError, credentialsVersion: number): Promise<void>;
+  /** Time source for the watcher's and its sessions' timers (specs drive time by hand). Default: real time. */
+  clock?: Clock;
+  /** Sees every state change of the watcher, and of each of its sessions (specs; tracing). */
+  onTransition?(from: WatcherState, to: WatcherState): void;
+  onSessionTransition?(from: SessionState, to: SessionState): void;
   /** The credentials were rejected: the watcher has stopped and will not retry them. */
   onAuthError(): void;
   /** A cursor write showed another worker owns the account now. */
@@ -69,32 +76,72 @@ const REFRESH_RETRY_MS = 15_000;
 const MIN_REFRESH_DELAY_MS = 1_000;
 
 /**
+ * A watcher's lifecycle. `created`: not started. `connecting`: credentials, endpoint check,
+ * pacing. `session`: a connection is up or coming up (`mode` once INBOX is watched; the access
+ * token's refresh timer; a grant refused while connected). `disconnected`: the connection ended,
+ * deciding what next. `backoff`: waiting to reconnect. `stopped`: for good (`reason`).
+ */
+export type WatcherState =
+  | { readonly phase: 'created' }
+  | { readonly phase: 'connecting' }
+  | {
+      readonly phase: 'session';
+      readonly session: MailboxSession;
+      readonly mode?: WatchMode;
+      /** When the access token in use wants refreshing (OAuth2). */
+      readonly refreshAt?: number;
+      readonly cancelRefresh?: () => void;
+      readonly grantFailure?: ClassifiedError;
+    }
+  | { readonly phase: 'disconnected' }
+  | { readonly phase: 'backoff'; readonly wake: () => void }
+  | { readonly phase: 'stopped'; readonly reason: StopReason };
+
+export type WatcherPhase = WatcherState['phase'];
+export type StopReason = 'owner' | 'auth_error' | 'ownership_lost' | 'account_gone';
+
+export const WATCHER_TRANSITIONS = {
+  created: ['connecting', 'stopped'],
+  connecting: ['session', 'disconnected', 'stopped'],
+  // session -> session: INBOX watched (or its mode changed), the refresh timer, a refused grant.
+  session: ['session', 'disconnected', 'stopped'],
+  // disconnected -> connecting: at once, to retry a refused access token with a fresh one.
+  disconnected: ['connecting', 'backoff', 'stopped'],
+  backoff: ['connecting', 'stopped'],
+  stopped: [],
+} as const satisfies TransitionTable<WatcherPhase>;
+
+/**
  * Keeps one account watched for as long as this worker owns it: one connection after another
  * (imapflow never reconnects), paced, with backoff keyed off the error class. Stops for good on
  * an authentication failure: retrying a rejected password gets accounts locked by providers.
  */
 export class MailboxWatcher {
-  private stopped = false;
   private readonly abort = new AbortController();
-  private session: MailboxSession | undefined;
-  private wakeFromBackoff: (() => void) | undefined;
-  private running: Promise<void> | undefined;
   private readonly backoff: ReconnectBackoff;
+  private readonly clock: Clock;
+  private readonly lifecycle: Lifecycle<WatcherState, typeof WATCHER_TRANSITIONS>;
+  private running: Promise<void> | undefined;
   private credentialsVersion: number | undefined;
   /** The password or access token in use: masked should a server echo it in an alert. */
   private secret: string | undefined;
   /** The access token the server just refused: the next connect asks the token source for another. */
   private refusedToken: string | undefined;
   private retriedRefusedToken = false;
-  private refreshTimer: NodeJS.Timeout | undefined;
-  /** A live session's token could not be refreshed for good: why the session was ended. */
-  private grantFailure: ClassifiedError | undefined;
   private alert: string | undefined;
-  private live: WatchMode | undefined;
-  private pendingRefreshAt: number | undefined;
 
   constructor(private readonly deps: MailboxWatcherDeps) {
-    this.backoff = new ReconnectBackoff(deps.settings.backoff);
+    this.clock = deps.clock ?? systemClock;
+    this.backoff = new ReconnectBackoff(deps.settings.backoff, () => this.clock.now());
+    this.lifecycle = new Lifecycle<WatcherState, typeof WATCHER_TRANSITIONS>(
+      { phase: 'created' },
+      WATCHER_TRANSITIONS,
+      deps.onTransition,
+    );
+  }
+
+  get phase(): WatcherPhase {
+    return this.lifecycle.current().phase;
   }
 
   start(): void {
@@ -104,23 +151,32 @@ export class MailboxWatcher {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.clearRefresh();
+    const s = this.lifecycle.current();
+    if (s.phase !== 'stopped') {
+      this.lifecycle.transition(s.phase, { phase: 'stopped', reason: 'owner' });
+      if (s.phase === 'session') s.cancelRefresh?.();
+      if (s.phase === 'backoff') s.wake();
+    }
     this.abort.abort();
-    this.wakeFromBackoff?.();
-    await this.session?.stop();
+    if (s.phase === 'session') await s.session.stop();
     await this.running;
   }
 
   private async loop(): Promise<void> {
-    while (!this.stopped) {
+    for (;;) {
+      const from = this.lifecycle.current();
+      if (from.phase === 'stopped') break;
+      this.lifecycle.transition(from.phase, { phase: 'connecting' });
       let failure: ClassifiedError | undefined;
       try {
         failure = await this.connectOnce();
       } catch (err) {
         failure = classifyImapError(err);
       }
-      if (this.stopped || !failure) break;
+      const s = this.lifecycle.current();
+      if (s.phase === 'stopped' || !failure) break;
+      if (s.phase === 'connecting') this.lifecycle.transition('connecting', { phase: 'disconnected' });
+      if (s.phase === 'session') this.endSession(s);
       if (
         failure.errorClass === ErrorClass.Auth &&
         failure.code === 'auth_failed' &&
@@ -153,7 +209,7 @@ export class MailboxWatcher {
           nextAttemptAt: null,
           alert: this.alert ?? null,
         });
-        this.stopped = true;
+        this.lifecycle.transition('disconnected', { phase: 'stopped', reason: 'auth_error' });
         this.deps.onAuthError();
         break;
       }
@@ -169,7 +225,7 @@ export class MailboxWatcher {
       await this.report({
         status: 'backoff',
         lastError: failure.message,
-        nextAttemptAt: new Date(Date.now() + delay).toISOString(),
+        nextAttemptAt: new Date(this.clock.now() + delay).toISOString(),
         alert: this.alert ?? null,
       });
       await this.sleep(delay);
@@ -178,15 +234,15 @@ export class MailboxWatcher {
 
   /** One connection's life. Resolves with why it ended, or undefined when the watcher stopped. */
   private async connectOnce(): Promise<ClassifiedError | undefined> {
-    this.live = undefined;
     await this.report({ status: 'connecting' });
     const credentials = await this.deps.loadCredentials();
     if (!credentials) {
-      this.stopped = true;
+      this.lifecycle.transition('connecting', { phase: 'stopped', reason: 'account_gone' });
       return undefined;
     }
     this.credentialsVersion = credentials.version;
     let auth: ImapAuth;
+    let refreshAt: number | undefined;
     if (credentials.kind === 'oauth2') {
       if (!this.deps.tokens) {
         return {
@@ -206,7 +262,7 @@ export class MailboxWatcher {
       this.refusedToken = token.accessToken;
       this.secret = token.accessToken;
       auth = { user: credentials.username, accessToken: token.accessToken };
-      this.pendingRefreshAt = token.refreshAt;
+      refreshAt = token.refreshAt;
     } else {
       this.secret = credentials.password;
       auth = { user: credentials.username, pass: credentials.password };
@@ -219,9 +275,10 @@ export class MailboxWatcher {
       if (refusal) return refusal;
       throw err;
     }
-    const waitStart = Date.now();
-    if (!(await this.deps.pacer.acquire(this.deps.endpoint.host, this.abort.signal)) || this.stopped) return undefined;
-    this.deps.telemetry?.paced?.(Date.now() - waitStart);
+    const waitStart = this.clock.now();
+    if (!(await this.deps.pacer.acquire(this.deps.endpoint.host, this.abort.signal))) return undefined;
+    if (this.lifecycle.current().phase !== 'connecting') return undefined;
+    this.deps.telemetry?.paced?.(this.clock.now() - waitStart);
 
     this.alert = undefined;
     const session = new MailboxSession({
@@ -239,36 +296,53 @@ export class MailboxWatcher {
       onModeChange: (mode) => this.onReady(mode),
       onAlert: (text) => this.onAlert(text),
       onProbeFailed: () => this.deps.telemetry?.probeFailed?.(),
+      clock: this.clock,
+      ...(this.deps.onSessionTransition ? { onTransition: this.deps.onSessionTransition } : {}),
     });
-    this.session = session;
+    this.lifecycle.transition('connecting', {
+      phase: 'session',
+      session,
+      ...(refreshAt !== undefined ? { refreshAt } : {}),
+    });
     const ended = await session.run();
-    this.session = undefined;
-    this.live = undefined;
-    this.clearRefresh();
-    const grantFailure = this.grantFailure;
-    this.grantFailure = undefined;
-    if (grantFailure && !this.stopped) return grantFailure;
+    const s = this.lifecycle.current();
+    // Not in `session` any more: the watcher was stopped meanwhile.
+    if (s.phase !== 'session') {
+      if (session.leaseLost) this.deps.onOwnershipLost();
+      return undefined;
+    }
+    const grantFailure = this.endSession(s);
+    if (grantFailure) return grantFailure;
     if (session.leaseLost) {
-      this.stopped = true;
+      this.lifecycle.transition('disconnected', { phase: 'stopped', reason: 'ownership_lost' });
       this.deps.onOwnershipLost();
       return undefined;
     }
-    if (this.stopped || ended === undefined) return undefined;
+    if (ended === undefined) return undefined;
     const failure = classifyImapError(ended);
     if (!session.wasReady) this.deps.telemetry?.connected?.(failure.code);
     return failure;
   }
 
+  /** The session is over: its refresh timer goes; a grant refused while it ran is returned. */
+  private endSession(s: StateIn<WatcherState, 'session'>): ClassifiedError | undefined {
+    s.cancelRefresh?.();
+    this.lifecycle.transition('session', { phase: 'disconnected' });
+    return s.grantFailure;
+  }
+
   private async onReady(mode: WatchMode): Promise<void> {
-    if (this.live === undefined) {
+    const s = this.lifecycle.current();
+    if (s.phase !== 'session') return;
+    this.lifecycle.transition('session', { ...s, mode });
+    if (s.mode === undefined) {
       this.backoff.ready();
       this.deps.telemetry?.connected?.('ok');
       // The token worked: a later refusal gets its own refresh and retry.
       this.refusedToken = undefined;
       this.retriedRefusedToken = false;
-      if (this.pendingRefreshAt !== undefined) this.scheduleRefresh(this.pendingRefreshAt);
+      if (s.refreshAt !== undefined) this.scheduleRefresh(s.refreshAt);
     }
-    this.live = mode;
     this.deps.logger.info(
       mode === 'idle' ? 'watching INBOX with IDLE' : 'watching INBOX by polling (server has no IDLE)',
       {
@@ -284,41 +358,48 @@ export class MailboxWatcher {
    * grant alive (sliding refresh-token lifetimes) and notices a revoked grant while connected.
    */
   private scheduleRefresh(at: number): void {
-    this.clearRefresh();
+    const s = this.lifecycle.current();
     const tokens = this.deps.tokens;
-    if (!tokens || this.stopped) return;
-    this.refreshTimer = setTimeout(
+    if (s.phase !== 'session' || !tokens) return;
+    s.cancelRefresh?.();
+    const handle = this.clock.setTimeout(
       () => {
-        this.refreshTimer = undefined;
+        const now = this.lifecycle.current();
+        if (now.phase === 'session') this.lifecycle.transition('session', { ...now, cancelRefresh: undefined });
         void tokens.accessToken().then(
           (token) => {
             this.secret = token.accessToken;
-            if (this.live !== undefined) this.scheduleRefresh(token.refreshAt);
+            if (this.liveMode() !== undefined) this.scheduleRefresh(token.refreshAt);
           },
           (err: unknown) => {
             const failure = err instanceof ClassifiedFailure ? err.classified : undefined;
-            if (failure?.errorClass === ErrorClass.Auth && this.session) {
-              this.grantFailure = failure;
-              void this.session.stop();
+            const current = this.lifecycle.current();
+            if (failure?.errorClass === ErrorClass.Auth && current.phase === 'session') {
+              this.lifecycle.transition('session', { ...current, grantFailure: failure });
+              void current.session.stop();
               return;
             }
             this.deps.logger.info('access token refresh failed; retrying', {
               accountId: this.deps.accountId,
               code: failure?.code ?? 'error',
             });
-            if (this.live !== undefined) this.scheduleRefresh(Date.now() + REFRESH_RETRY_MS);
+            if (this.liveMode() !== undefined) this.scheduleRefresh(this.clock.now() + REFRESH_RETRY_MS);
           },
         );
       },
-      Math.max(MIN_REFRESH_DELAY_MS, at - Date.now()),
+      Math.max(MIN_REFRESH_DELAY_MS, at - this.clock.now()),
     );
-    this.refreshTimer.unref();
+    this.lifecycle.transition('session', {
+      ...s,
+      refreshAt: undefined,
+      cancelRefresh: () => this.clock.clearTimeout(handle),
+    });
   }
 
-  private clearRefresh(): void {
-    if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    this.refreshTimer = undefined;
-    this.pendingRefreshAt = undefined;
+  /** How INBOX is watched right now, if it is. */
+  private liveMode(): WatchMode | undefined {
+    const s = this.lifecycle.current();
+    return s.phase === 'session' ? s.mode : undefined;
   }
 
   private onAlert(text: string): void {
@@ -326,24 +407,27 @@ export class MailboxWatcher {
     if (!alert) return;
     this.alert = alert;
     this.deps.logger.info('server alert', { accountId: this.deps.accountId });
-    if (this.live) void this.report({ status: this.live, alert });
+    const mode = this.liveMode();
+    if (mode) void this.report({ status: mode, alert });
   }
 
   private async report(update: AccountStatusUpdate): Promise<void> {
-    if (this.stopped && update.status !== 'auth_error') return;
+    if (this.lifecycle.current().phase === 'stopped' && update.status !== 'auth_error') return;
     await this.deps.reportStatus(update, this.credentialsVersion).catch((err: unknown) => {
       this.deps.logger.warn('could not record account status', { accountId: this.deps.accountId, err });
     });
   }
 
+  /** Backoff: waits `ms`, or less when stopped meanwhile. */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
+      const handle = this.clock.setTimeout(wake, ms);
+      const clock = this.clock;
+      function wake(): void {
+        clock.clearTimeout(handle);
         resolve();
       }
-      this.wakeFromBackoff = done;
+      if (!this.lifecycle.transition('disconnected', { phase: 'backoff', wake })) wake();
     });
   }
 }

@@ -1,7 +1,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
-import { ConnectPacer, MailboxWatcher, imapEndpointPolicy, type WatchSettings } from '@mailpush/imap';
+import {
+  ConnectPacer,
+  MailboxWatcher,
+  imapEndpointPolicy,
+  type ImapEndpointPolicy,
+  type WatchSettings,
+  type WatcherTelemetry,
+} from '@mailpush/imap';
 import { createLogger } from '@mailpush/logging';
 import { metrics } from '@mailpush/metrics';
 import { MailEventsProducer } from '@mailpush/queue';
@@ -22,6 +29,15 @@ import { toMailEvents } from './mail-events.mapper';
 import { SlotOwnership, type ReleaseReason, type SlotHost } from './slot-ownership';
 
 const log = createLogger('supervisor');
+/** One logger and one set of counters for every watcher (each line names its account): not objects per mailbox. */
+const watcherLog = createLogger('watcher');
+const watcherTelemetry: WatcherTelemetry = {
+  connected: (outcome) => metrics.imapConnects.inc({ outcome }),
+  paced: (waitedMs) => metrics.imapConnectPacing.observe(waitedMs / 1000),
+  reconnect: (error) => metrics.imapReconnects.inc({ class: error.errorClass, code: error.code }),
+  probeFailed: () => metrics.imapProbeFailures.inc(),
+  authFailed: () => metrics.imapAuthFailures.inc(),
+};
 
 /** Accounts no worker holds: the person has to act (new password) or chose to pause. */
 const PARKED: ReadonlySet<AccountStatus> = new Set(['disabled', 'auth_error']);
@@ -48,10 +64,13 @@ interface Owned {
 @Injectable()
 export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationShutdown, SlotHost {
   private readonly owned = new Map<string, Owned>();
+  /** `owned` counted by status, for the gauge. */
+  private readonly statusCounts = new Map<AccountStatus, number>();
   /** Per account, the last queued reconcile/release: they run one after another. */
   private readonly queue = new Map<string, Promise<unknown>>();
   private readonly pacer: FleetConnectPacer;
   private readonly settings: WatchSettings;
+  private readonly policy: ImapEndpointPolicy;
   private readonly ownership: SlotOwnership;
   private readonly control: Redis;
   private legacySubscriber: Redis | undefined;
@@ -67,6 +86,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
   ) {
     const imap = config.imap;
     this.pacer = new FleetConnectPacer(new ConnectPacer(imap.pacing), redis, imap.pacing.perHostFleet);
+    this.policy = imapEndpointPolicy(config);
     this.settings = {
       timeouts: { connectTimeoutMs: imap.connectTimeoutMs, socketTimeoutMs: imap.socketTimeoutMs },
       reIdleMs: imap.reIdleMs,
@@ -170,7 +190,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     if (PARKED.has(account.status) || this.stopping || !this.ownership.holds(lease)) return 'exists';
     const watcher = this.createWatcher(account, lease);
     this.owned.set(accountId, { lease, watcher, status: 'connecting', credentialsVersion: account.credentialsVersion });
-    this.updateStatusGauge();
+    this.countStatus(undefined, 'connecting');
     watcher.start();
     log.info('took account', { accountId, slot: lease.slot, fence: lease.fence });
     return 'exists';
@@ -185,7 +205,7 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     const owned = this.owned.get(accountId);
     if (!owned) return;
     this.owned.delete(accountId);
-    this.updateStatusGauge();
+    this.countStatus(owned.status, undefined);
     await owned.watcher.stop().catch((err: unknown) => log.warn('watcher stop failed', { accountId, err }));
     if (waiting) {
       await this.accounts
@@ -219,11 +239,28 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  private updateStatusGauge(): void {
-    const counts = new Map<AccountStatus, number>();
-    for (const { status } of this.owned.values()) counts.set(status, (counts.get(status) ?? 0) + 1);
-    metrics.accountsByStatus.reset();
-    for (const [status, n] of counts) metrics.accountsByStatus.set({ status }, n);
+  /**
+   * One account moves from `from` to `to` in the by-status gauge (undefined: not held). O(1): a
+   * recount per change made a cold start of N accounts cost O(N²). A status no account has is
+   * left out of the gauge, not shown as 0.
+   */
+  private countStatus(from: AccountStatus | undefined, to: AccountStatus | undefined): void {
+    if (from === to) return;
+    if (from !== undefined) {
+      const n = (this.statusCounts.get(from) ?? 0) - 1;
+      if (n > 0) {
+        this.statusCounts.set(from, n);
+        metrics.accountsByStatus.set({ status: from }, n);
+      } else {
+        this.statusCounts.delete(from);
+        metrics.accountsByStatus.remove({ status: from });
+      }
+    }
+    if (to !== undefined) {
+      const n = (this.statusCounts.get(to) ?? 0) + 1;
+      this.statusCounts.set(to, n);
+      metrics.accountsByStatus.set({ status: to }, n);
+    }
   }
 
   /**
@@ -256,18 +293,12 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
     return new MailboxWatcher({
       accountId: account.id,
       endpoint: account.imap,
-      policy: imapEndpointPolicy(this.config),
+      policy: this.policy,
       settings: this.settings,
       notifySeen: account.options.notifySeen,
       pacer: this.pacer,
-      logger: createLogger('watcher'),
-      telemetry: {
-        connected: (outcome) => metrics.imapConnects.inc({ outcome }),
-        paced: (waitedMs) => metrics.imapConnectPacing.observe(waitedMs / 1000),
-        reconnect: (error) => metrics.imapReconnects.inc({ class: error.errorClass, code: error.code }),
-        probeFailed: () => metrics.imapProbeFailures.inc(),
-        authFailed: () => metrics.imapAuthFailures.inc(),
-      },
+      logger: watcherLog,
+      telemetry: watcherTelemetry,
       loadCredentials: () => this.accounts.credentials(account.id),
       loadCursor: () => this.persist(lease, () => this.cursors.get(account.id)),
       saveCursor: (cursor) => this.persist(lease, () => this.cursors.advance(lease, cursor)),
@@ -287,8 +318,9 @@ export class AccountSupervisor implements OnApplicationBootstrap, OnApplicationS
       reportStatus: async (update, credentialsVersion) => {
         this.whileHeld(account.id, lease, () => {
           const owned = this.owned.get(account.id);
-          if (owned) owned.status = update.status;
-          this.updateStatusGauge();
+          if (!owned) return;
+          this.countStatus(owned.status, update.status);
+          owned.status = update.status;
         });
         await this.accounts.setStatus(account.id, update, credentialsVersion);
       },
