@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { ErrorClass, isNamedErrorCode, type ClassifiedError, type ErrorCode } from '@mailpush/errors';
+import { ErrorClass, ErrorCode, isNamedErrorCode, type ClassifiedError } from '@mailpush/errors';
 import { createLogger } from '@mailpush/logging';
 import { JobName, jobDataSchema, type BurstSummaryJob, type DeliveryJob } from '@mailpush/queue';
 import { REDIS, RedisKeys, RedisScript, readStoredJson } from '@mailpush/store';
@@ -31,8 +31,10 @@ export type DeadLetter = DeadLetterJob & {
 /** A dead letter before it has its id (per job kind, so a job name stays paired with its data). */
 export type NewDeadLetter = DeadLetter extends infer D ? (D extends unknown ? Omit<D, 'id'> : never) : never;
 
-const isErrorCode = (value: unknown): value is ErrorCode =>
-  typeof value === 'string' && (isNamedErrorCode(value) || /^http_\d+$/.test(value));
+const isErrorCode = (value: string): value is ErrorCode => isNamedErrorCode(value) || /^http_\d+$/.test(value);
+
+/** Letters written before the code vocabulary may hold a code it no longer has: kept, as unknown_error. */
+const storedErrorCode = z.string().transform((code): ErrorCode => (isErrorCode(code) ? code : ErrorCode.UnknownError));
 
 /** What `add` writes; anything else in the list (corrupt, or written by something else) is skipped. */
 const deadLetterSchema: z.ZodType<DeadLetter> = z.intersection(
@@ -46,11 +48,13 @@ const deadLetterSchema: z.ZodType<DeadLetter> = z.intersection(
     userId: z.string(),
     deviceId: z.string(),
     platform: z.string().optional(),
-    error: z.object({ errorClass: z.enum(ErrorClass), code: z.custom<ErrorCode>(isErrorCode), message: z.string() }),
+    error: z.object({ errorClass: z.enum(ErrorClass), code: storedErrorCode, message: z.string() }),
     attempts: z.number(),
     failedAt: z.string(),
   }),
 );
+
+const ownerSchema = z.object({ userId: z.string() });
 
 /** Removes one dead letter by id; true when it was there. */
 const REMOVE = new RedisScript(__dirname, 'dead-letter-remove', 1, (reply) => reply.oneOf([0, 1]) === 1);
@@ -91,8 +95,9 @@ export class DeadLetterRepository {
   async removeForUser(userId: string): Promise<number> {
     let removed = 0;
     for (const raw of await this.redis.lrange(RedisKeys.deadLetters(), 0, -1)) {
-      const letter = parse(raw);
-      if (letter?.userId === userId) removed += await this.redis.lrem(RedisKeys.deadLetters(), 1, raw);
+      // Any entry naming the user goes, a letter that no longer reads as a whole included.
+      if (readStoredJson(ownerSchema, raw)?.userId === userId)
+        removed += await this.redis.lrem(RedisKeys.deadLetters(), 1, raw);
     }
     return removed;
   }
