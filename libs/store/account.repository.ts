@@ -17,6 +17,7 @@ import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
 import { RedisScript, type ScriptReply } from './redis-script';
 import { slotOf } from './slots';
+import { isAccountStatus } from './stored-fields';
 import { readStoredJson, requireStoredJson } from './stored-value';
 
 /** An OAuth2 grant as stored: the refresh token sealed like a password, the access token beside it. */
@@ -127,7 +128,7 @@ function toAccount(h: Record<string, string>): Account | null {
     imap: { host: h.host, port: Number(h.port), tls: h.tls === 'true' },
     username: h.username ?? h.email,
     options: { notifySeen: h.notifySeen === 'true' },
-    status: (h.status as AccountStatus | undefined) ?? 'connecting',
+    status: h.status && isAccountStatus(h.status) ? h.status : 'connecting',
     ...(h.lastError ? { lastError: h.lastError } : {}),
     ...(h.nextAttemptAt ? { nextAttemptAt: h.nextAttemptAt } : {}),
     ...(h.lastEventAt ? { lastEventAt: h.lastEventAt } : {}),
@@ -260,7 +261,7 @@ export class AccountRepository {
     const statuses = await Promise.all(ids.map((id) => this.redis.hget(RedisKeys.account(id), 'status')));
     const counts: Partial<Record<AccountStatus, number>> = {};
     for (const status of statuses) {
-      if (typeof status === 'string') counts[status as AccountStatus] = (counts[status as AccountStatus] ?? 0) + 1;
+      if (status && isAccountStatus(status)) counts[status] = (counts[status] ?? 0) + 1;
     }
     return counts;
   }
