@@ -4,6 +4,7 @@ import { loadConfig } from '@mailpush/config';
 import {
   AccountRepository,
   CredentialCipher,
+  DeviceRepository,
   LinkSessionRepository,
   RedisKeys,
   StoredValueError,
@@ -11,7 +12,7 @@ import {
   sha256Hex,
   type NewAccount,
 } from '@mailpush/store';
-import { makeAdminToken, makeMasterKey } from '../support/factories';
+import { makeAdminToken, makeApnsToken, makeMasterKey } from '../support/factories';
 import { useRealRedis } from './redis.fixture';
 
 const SECRET_MARK = 'hunter2-secret-mark';
@@ -100,6 +101,56 @@ describe('stored values on a real Redis: corrupt ones fail typed, never quoted',
       assert.equal(grant?.refreshToken, 'refresh-1', corrupt);
       assert.equal(grant?.access, undefined, corrupt);
     }
+  });
+
+  it('reads a status it never writes as connecting, and leaves it out of the counts', async () => {
+    const userId = await newUser();
+    const account = await accounts().create(userId, makeNewAccount(), cursor);
+    await redis.client.hset(RedisKeys.account(account.id), 'status', 'exploded');
+    assert.equal((await accounts().find(account.id))?.status, 'connecting');
+    assert.deepEqual(await accounts().statusCounts(), {});
+    await redis.client.hset(RedisKeys.account(account.id), 'status', 'idle');
+    assert.deepEqual(await accounts().statusCounts(), { idle: 1 });
+  });
+
+  describe('device fields', () => {
+    const devices = () => new DeviceRepository(redis.client, config);
+    const newDevice = async () =>
+      (
+        await devices().upsert(await newUser(), {
+          platform: 'ios',
+          token: makeApnsToken(),
+          environment: 'sandbox',
+          privacy: 'sender',
+        })
+      ).device;
+
+    it('reads back what it wrote', async () => {
+      const device = await newDevice();
+      assert.deepEqual(await devices().find(device.id), device);
+    });
+
+    it('refuses a platform it never writes: the record is no device', async () => {
+      const device = await newDevice();
+      await redis.client.hset(RedisKeys.device(device.id), 'platform', 'symbian');
+      assert.equal(await devices().find(device.id), null);
+    });
+
+    it('shows nothing for a privacy tier it never writes, everything for a record from before tiers', async () => {
+      const device = await newDevice();
+      await redis.client.hset(RedisKeys.device(device.id), 'privacy', 'secret');
+      assert.equal((await devices().find(device.id))?.privacy, 'none');
+      await redis.client.hdel(RedisKeys.device(device.id), 'privacy');
+      assert.equal((await devices().find(device.id))?.privacy, 'full');
+    });
+
+    it('drops an APNs environment it never writes (the configured default applies)', async () => {
+      const device = await newDevice();
+      await redis.client.hset(RedisKeys.device(device.id), 'environment', 'staging');
+      const found = await devices().find(device.id);
+      assert.equal(found?.platform, 'ios');
+      assert.equal(found?.environment, undefined);
+    });
   });
 
   describe('link session transactions', () => {
