@@ -6,6 +6,7 @@ import {
   CredentialCipher,
   DeviceRepository,
   LinkSessionRepository,
+  OAuthStateRepository,
   RedisKeys,
   StoredValueError,
   UserRepository,
@@ -151,6 +152,26 @@ describe('stored values on a real Redis: corrupt ones fail typed, never quoted',
       assert.equal(found?.platform, 'ios');
       assert.equal(found?.environment, undefined);
     });
+  });
+
+  it('answers no OAuth state for a stored one it cannot read, and erases only readable ones of the user', async () => {
+    const states = new OAuthStateRepository(redis.client);
+    const record = {
+      provider: 'google',
+      userId: 'usr_a',
+      codeVerifier: 'v'.repeat(43),
+      nonce: 'n'.repeat(16),
+      createdAt: Date.now(),
+    };
+    const state = await states.create(record, 60_000);
+    const key = RedisKeys.oauthState(sha256Hex(state));
+    await redis.client.set(key, `{"userId":"usr_a","codeVerifier":"${SECRET_MARK}"`);
+    assert.equal(await states.claim(state), null);
+    assert.equal(await redis.client.exists(key), 0, 'claimed once, readable or not');
+    await states.create(record, 60_000);
+    await redis.client.set(RedisKeys.oauthState('f'.repeat(64)), 'not json');
+    assert.equal(await states.removeAllForUser('usr_a'), 1);
+    assert.equal(await redis.client.exists(RedisKeys.oauthState('f'.repeat(64))), 1);
   });
 
   describe('link session transactions', () => {
