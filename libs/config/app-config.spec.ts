@@ -92,6 +92,38 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the three fields FCM needs from a service-account file, and names a bad one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mp-fcm-'));
+    try {
+      const file = (name: string, text: string) => {
+        const path = join(dir, name);
+        writeFileSync(path, text);
+        return path;
+      };
+      const account = {
+        project_id: 'demo',
+        client_email: 'relay@demo.iam',
+        private_key: 'PEM',
+        type: 'service_account',
+      };
+      const c = loadConfig({ ...base(), FCM_SERVICE_ACCOUNT_FILE: file('good.json', JSON.stringify(account)) });
+      assert.equal(c.fcm?.projectId, 'demo');
+      assert.deepEqual(c.fcm?.serviceAccount, {
+        project_id: 'demo',
+        client_email: 'relay@demo.iam',
+        private_key: 'PEM',
+      });
+      const problems = (text: string) => () =>
+        loadConfig({ ...base(), FCM_SERVICE_ACCOUNT_FILE: file('bad.json', text) });
+      assert.throws(problems('{"project_id'), /FCM_SERVICE_ACCOUNT_FILE: not valid JSON/);
+      for (const text of ['null', '[]', JSON.stringify({ ...account, private_key: 7 })]) {
+        assert.throws(problems(text), /FCM_SERVICE_ACCOUNT_FILE: needs project_id, client_email and private_key/, text);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a partial APNs configuration and an unreadable key file', () => {
     assert.throws(() => loadConfig({ ...base(), APNS_KEY_ID: 'ABC123DEFG' }), /APNS_KEY_FILE/);
     assert.throws(

@@ -1,6 +1,7 @@
 import { createECDH } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { z } from 'zod';
 import { parseProvidersFile, type ProviderEntry } from '@mailpush/providers/provider-file.schema';
 import { resolveProviders } from '@mailpush/providers/provider-catalog';
 import type { Provider } from '@mailpush/providers/provider.model';
@@ -142,6 +143,20 @@ export class ConfigError extends Error {
   }
 }
 
+const serviceAccountSchema = z.object({ project_id: z.string(), client_email: z.string(), private_key: z.string() });
+
+/** The three fields FCM needs of a Google service-account file; undefined when one is missing. */
+function readServiceAccount(raw: string): z.infer<typeof serviceAccountSchema> | 'not_json' | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return 'not_json';
+  }
+  const parsed = serviceAccountSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
+
 function readFileOrProblem(name: string, path: string, problems: string[]): string | undefined {
   try {
     return readFileSync(path, 'utf8');
@@ -185,20 +200,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.FCM_SERVICE_ACCOUNT_FILE) {
     const raw = readFileOrProblem('FCM_SERVICE_ACCOUNT_FILE', e.FCM_SERVICE_ACCOUNT_FILE, problems);
     if (raw !== undefined) {
-      try {
-        const account = JSON.parse(raw) as Record<string, unknown>;
-        const { project_id, client_email, private_key } = account;
-        if (typeof project_id !== 'string' || typeof client_email !== 'string' || typeof private_key !== 'string') {
-          problems.push('FCM_SERVICE_ACCOUNT_FILE: needs project_id, client_email and private_key');
-        } else {
-          fcm = {
-            projectId: e.FCM_PROJECT_ID ?? project_id,
-            serviceAccount: { project_id, client_email, private_key },
-            endpoint: e.FCM_ENDPOINT,
-          };
-        }
-      } catch {
+      const account = readServiceAccount(raw);
+      if (account === 'not_json') {
         problems.push('FCM_SERVICE_ACCOUNT_FILE: not valid JSON');
+      } else if (!account) {
+        problems.push('FCM_SERVICE_ACCOUNT_FILE: needs project_id, client_email and private_key');
+      } else {
+        fcm = { projectId: e.FCM_PROJECT_ID ?? account.project_id, serviceAccount: account, endpoint: e.FCM_ENDPOINT };
       }
     }
   } else if (e.FCM_ENDPOINT && e.FCM_PROJECT_ID) {

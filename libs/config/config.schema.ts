@@ -74,7 +74,7 @@ const rateLimit = z
   .string()
   .regex(/^[0-9]{1,6}\/[0-9]{1,7}$/, 'must be "<attempts>/<seconds>", e.g. 10/900')
   .transform((raw) => {
-    const [points, seconds] = raw.split('/').map(Number) as [number, number];
+    const [points = 0, seconds = 0] = raw.split('/').map(Number);
     return { points, durationS: seconds };
   })
   .refine((l) => l.points > 0 && l.durationS > 0, 'both numbers must be positive');

@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { z } from 'zod';
 import { OAuthErrorCode } from '@mailpush/errors';
 import type { OAuthClient, Provider } from '@mailpush/providers';
 import { boundedFetch } from './bounded-fetch';
@@ -34,13 +35,29 @@ function noAddress(): Error {
   return Object.assign(new Error('no mailbox address from the provider'), { code: OAuthErrorCode.NoAddress });
 }
 
+const peekedClaims = z.object({ iss: z.unknown(), tid: z.unknown() });
+const tokenReply = z.object({ id_token: z.unknown() });
+
+/** The reply's `id_token` as sent, unread by oauth4webapi yet (which validates it next); undefined when there is none. */
+async function idTokenOf(response: Response): Promise<unknown> {
+  const parsed = tokenReply.safeParse(
+    await response
+      .clone()
+      .json()
+      .catch(() => undefined),
+  );
+  return parsed.success ? parsed.data.id_token : undefined;
+}
+
 /** The unverified `iss` / `tid` of an ID token, only to pick which configured issuer to check it against. */
 function peekIdToken(idToken: unknown): { iss?: string; tid?: string } {
   if (typeof idToken !== 'string' || idToken.length > 16_384) return {};
   const payload = idToken.split('.')[1];
   if (!payload) return {};
   try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const parsed = peekedClaims.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
+    if (!parsed.success) return {};
+    const claims = parsed.data;
     return {
       ...(typeof claims.iss === 'string' ? { iss: claims.iss } : {}),
       ...(typeof claims.tid === 'string' ? { tid: claims.tid } : {}),
@@ -115,14 +132,7 @@ export class OAuthProviderClient {
       expected.codeVerifier,
       this.requestOptions(),
     );
-    const peek = peekIdToken(
-      (
-        (await response
-          .clone()
-          .json()
-          .catch(() => ({}))) as { id_token?: unknown }
-      ).id_token,
-    );
+    const peek = peekIdToken(await idTokenOf(response));
     const result = await oauth.processAuthorizationCodeResponse(this.as(this.issuerFor(peek)), this.client, response, {
       ...(this.wantsIdToken ? { expectedNonce: expected.nonce, requireIdToken: true } : {}),
     });
@@ -146,14 +156,7 @@ export class OAuthProviderClient {
       refreshToken,
       this.requestOptions(),
     );
-    const peek = peekIdToken(
-      (
-        (await response
-          .clone()
-          .json()
-          .catch(() => ({}))) as { id_token?: unknown }
-      ).id_token,
-    );
+    const peek = peekIdToken(await idTokenOf(response));
     return this.tokenSet(await oauth.processRefreshTokenResponse(this.as(this.issuerFor(peek)), this.client, response));
   }
 

@@ -1,6 +1,7 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { RedisScript } from '@mailpush/store';
+import { z } from 'zod';
+import { RedisScript, readStoredJson } from '@mailpush/store';
 
 /**
  * Apple: refresh the provider token no more than once every 20 minutes and no less than once
@@ -158,14 +159,10 @@ export class ApnsTokenStore {
   }
 }
 
+/** What `mint` writes; anything else under the key is treated as no token (a fresh one is agreed). */
+const storedTokenSchema = z.object({ jwt: z.string(), mintedAt: z.number() });
+
 function parse(raw: string | null): StoredToken | undefined {
-  if (!raw) return undefined;
-  try {
-    const value = JSON.parse(raw) as { jwt?: unknown; mintedAt?: unknown };
-    return typeof value.jwt === 'string' && typeof value.mintedAt === 'number'
-      ? { jwt: value.jwt, mintedAt: value.mintedAt, raw }
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  const value = raw ? readStoredJson(storedTokenSchema, raw) : undefined;
+  return raw && value ? { jwt: value.jwt, mintedAt: value.mintedAt, raw } : undefined;
 }

@@ -16,7 +16,7 @@ export {
   withoutContent,
 } from './mail-event';
 export { JOB_DEFAULTS, DEDUP_TTL_MS, dedupJobOptions, jobDefaults } from './job-defaults';
-export { JOB_QUEUE, jobsOf, parseJobData, type JobPayloads, type JobsOf } from './job-payloads';
+export { JOB_QUEUE, jobsOf, jobDataSchema, parseJobData, type JobPayloads, type JobsOf } from './job-payloads';
 export {
   QueueRegistry,
   JobProducer,

@@ -77,6 +77,11 @@ const JOB_SCHEMAS: { [J in JobName]: z.ZodType<JobPayloads[J]> } = {
   [JobName.DeliverReauth]: z.object({ event: reauthEvent, deviceId: id }),
 };
 
+/** The schema a job's data is checked against, for stores that keep job data (dead letters). */
+export function jobDataSchema<J extends JobName>(name: J): z.ZodType<JobPayloads[J]> {
+  return JOB_SCHEMAS[name];
+}
+
 export function parseJobData<J extends JobName>(name: J, data: unknown): JobPayloads[J] {
   return JOB_SCHEMAS[name].parse(data);
 }

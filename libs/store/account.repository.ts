@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '@mailpush/config';
 import { CredentialCipher } from './credential-cipher';
 import { newId } from './ids';
@@ -16,6 +17,8 @@ import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
 import { RedisScript, type ScriptReply } from './redis-script';
 import { slotOf } from './slots';
+import { isAccountStatus } from './stored-fields';
+import { readStoredJson, requireStoredJson } from './stored-value';
 
 /** An OAuth2 grant as stored: the refresh token sealed like a password, the access token beside it. */
 export interface OAuthGrantInput {
@@ -60,6 +63,13 @@ export interface StoredOAuthGrant {
 }
 
 type SealedSecret = { password: string } | { kind: 'oauth2'; provider: string; refreshToken: string };
+
+const sealedSecretSchema: z.ZodType<SealedSecret> = z.union([
+  z.object({ password: z.string() }),
+  z.object({ kind: z.literal('oauth2'), provider: z.string(), refreshToken: z.string() }),
+]);
+
+const oauthAccessSchema: z.ZodType<OAuthAccess> = z.object({ accessToken: z.string(), expiresAt: z.number() });
 
 /** Replies of the scripts that change an account: done, or the account is gone (0). */
 const applied = (reply: ScriptReply): boolean => reply.oneOf([0, 1]) === 1;
@@ -118,7 +128,7 @@ function toAccount(h: Record<string, string>): Account | null {
     imap: { host: h.host, port: Number(h.port), tls: h.tls === 'true' },
     username: h.username ?? h.email,
     options: { notifySeen: h.notifySeen === 'true' },
-    status: (h.status as AccountStatus | undefined) ?? 'connecting',
+    status: h.status && isAccountStatus(h.status) ? h.status : 'connecting',
     ...(h.lastError ? { lastError: h.lastError } : {}),
     ...(h.nextAttemptAt ? { nextAttemptAt: h.nextAttemptAt } : {}),
     ...(h.lastEventAt ? { lastEventAt: h.lastEventAt } : {}),
@@ -251,7 +261,7 @@ export class AccountRepository {
     const statuses = await Promise.all(ids.map((id) => this.redis.hget(RedisKeys.account(id), 'status')));
     const counts: Partial<Record<AccountStatus, number>> = {};
     for (const status of statuses) {
-      if (typeof status === 'string') counts[status as AccountStatus] = (counts[status as AccountStatus] ?? 0) + 1;
+      if (status && isAccountStatus(status)) counts[status] = (counts[status] ?? 0) + 1;
     }
     return counts;
   }
@@ -278,7 +288,7 @@ export class AccountRepository {
       'credentialsVersion',
     );
     if (!username || !sealed) return null;
-    const secret = JSON.parse(this.cipher.open(sealed, accountId)) as SealedSecret;
+    const secret = this.openSecret(sealed, accountId);
     const v = Number(version ?? '0');
     return 'password' in secret
       ? { kind: 'password', username, password: secret.password, version: v }
@@ -294,14 +304,14 @@ export class AccountRepository {
       ACCESS_FIELD,
     );
     if (!sealed) return null;
-    const secret = JSON.parse(this.cipher.open(sealed, accountId)) as SealedSecret;
+    const secret = this.openSecret(sealed, accountId);
     if ('password' in secret) return null;
     let access: OAuthAccess | undefined;
     if (sealedAccess) {
       try {
-        access = JSON.parse(this.cipher.open(sealedAccess, accessAad(accountId))) as OAuthAccess;
+        access = readStoredJson(oauthAccessSchema, this.cipher.open(sealedAccess, accessAad(accountId)));
       } catch {
-        // Sealed under a key since retired: a refresh replaces it.
+        // Sealed under a key since retired: a refresh replaces it (as it replaces an unreadable one).
         access = undefined;
       }
     }
@@ -312,6 +322,11 @@ export class AccountRepository {
       sealed,
       ...(access ? { access } : {}),
     };
+  }
+
+  /** The sealed password or grant; StoredValueError when it decrypts to something the relay never wrote. */
+  private openSecret(sealed: string, accountId: string): SealedSecret {
+    return requireStoredJson(sealedSecretSchema, this.cipher.open(sealed, accountId), 'credentials');
   }
 
   /**

@@ -9,6 +9,7 @@ import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
 import { RedisScript } from './redis-script';
 import { scanKeys } from './scan-keys';
+import { isApnsEnvironment, isPlatform, isPrivacyTier } from './stored-fields';
 
 export interface NewDevice {
   platform: Platform;
@@ -23,18 +24,24 @@ const RESEAL = new RedisScript(__dirname, 'reseal-device-token', 1, (reply) => r
 /** The push token is sealed at rest like a password (bound to the device id); `token` is a pre-sealing record. */
 const SEALED_TOKEN_FIELD = 'sealedToken';
 
+/** Records from before privacy tiers show everything; a tier the relay never wrote shows nothing. */
+function storedPrivacy(value: string | undefined): PrivacyTier {
+  if (value === undefined) return 'full';
+  return isPrivacyTier(value) ? value : 'none';
+}
+
 function toDevice(h: Record<string, string>, cipher: CredentialCipher): Device | null {
-  if (!h.id || !h.userId || !h.platform || !h.createdAt) return null;
+  if (!h.id || !h.userId || !h.platform || !isPlatform(h.platform) || !h.createdAt) return null;
   const sealed = h[SEALED_TOKEN_FIELD];
   const token = sealed ? cipher.open(sealed, h.id) : h.token;
   if (!token) return null;
   return {
     id: h.id,
     userId: h.userId,
-    platform: h.platform as Platform,
+    platform: h.platform,
     token,
-    ...(h.environment ? { environment: h.environment as ApnsEnvironment } : {}),
-    privacy: (h.privacy as PrivacyTier | undefined) ?? 'full',
+    ...(h.environment && isApnsEnvironment(h.environment) ? { environment: h.environment } : {}),
+    privacy: storedPrivacy(h.privacy),
     createdAt: h.createdAt,
   };
 }

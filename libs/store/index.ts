@@ -17,6 +17,7 @@ export { QuotaExceededError, OwnerGoneError, type QuotaKind } from './quota';
 export { RedisKeys } from './redis-keys';
 export { newId, isId, sha256Hex } from './ids';
 export { CredentialCipher, CredentialCipherError, type MasterKey } from './credential-cipher';
+export { StoredValueError, readStoredJson, requireStoredJson } from './stored-value';
 export { UserRepository } from './user.repository';
 export { LinkSessionRepository, type LinkSession, type LinkSessionInfo } from './link-session.repository';
 export { DeviceRepository, type NewDevice } from './device.repository';

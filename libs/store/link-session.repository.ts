@@ -5,6 +5,7 @@ import { sha256Hex } from './ids';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
 import { RedisScript } from './redis-script';
+import { readTransaction } from './transaction-replies';
 import { scanKeys } from './scan-keys';
 
 export interface LinkSession {
@@ -67,16 +68,14 @@ export class LinkSessionRepository {
   /** As `find`, by the token's SHA-256 (what an OAuth state remembers instead of the token). */
   async findByHash(hash: string): Promise<LinkSessionInfo | null> {
     const key = RedisKeys.linkSession(hash);
-    const [[, userId], [, ttl], [, accountId]] = ((await this.redis
-      .multi()
-      .get(key)
-      .pttl(key)
-      .get(RedisKeys.linkSessionScope(hash))
-      .exec()) ?? [
-      [null, null],
-      [null, -2],
-      [null, null],
-    ]) as [[unknown, string | null], [unknown, number], [unknown, string | null]];
+    const replies = readTransaction(
+      'link session lookup',
+      await this.redis.multi().get(key).pttl(key).get(RedisKeys.linkSessionScope(hash)).exec(),
+    );
+    if (!replies) return null;
+    const userId = replies.at(0).stringOrNull();
+    const ttl = replies.at(1).integer();
+    const accountId = replies.at(2).stringOrNull();
     if (!userId || ttl <= 0) return null;
     return { userId, expiresAt: new Date(Date.now() + ttl).toISOString(), ...(accountId ? { accountId } : {}) };
   }
@@ -90,11 +89,15 @@ export class LinkSessionRepository {
   /** Ends the session; true only for the caller that ended it. */
   async end(token: string): Promise<boolean> {
     const hash = sha256Hex(token);
-    const [[, deleted]] = ((await this.redis
-      .multi()
-      .del(RedisKeys.linkSession(hash))
-      .del(RedisKeys.linkSessionScope(hash), RedisKeys.linkSessionRefusals(hash), RedisKeys.linkSessionClaim(hash))
-      .exec()) ?? [[null, 0]]) as [[unknown, number]];
+    const replies = readTransaction(
+      'link session end',
+      await this.redis
+        .multi()
+        .del(RedisKeys.linkSession(hash))
+        .del(RedisKeys.linkSessionScope(hash), RedisKeys.linkSessionRefusals(hash), RedisKeys.linkSessionClaim(hash))
+        .exec(),
+    );
+    const deleted = replies ? replies.at(0).integer() : 0;
     return deleted === 1;
   }
 

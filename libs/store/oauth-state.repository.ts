@@ -6,6 +6,7 @@ import { sha256Hex } from './ids';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
 import { scanKeys } from './scan-keys';
+import { readStoredJson } from './stored-value';
 
 /** What a pending authorization remembers between `start` and the callback. Holds the PKCE verifier: never log it. */
 export interface OAuthStateRecord {
@@ -52,8 +53,7 @@ export class OAuthStateRepository {
   async claim(state: string): Promise<OAuthStateRecord | null> {
     const raw = await this.redis.getdel(RedisKeys.oauthState(sha256Hex(state)));
     if (!raw) return null;
-    const parsed = recordSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
+    return readStoredJson(recordSchema, raw) ?? null;
   }
 
   /** Drops every pending authorization a user started (erasure); they live 10 minutes, so there are few. */
@@ -61,8 +61,7 @@ export class OAuthStateRepository {
     let removed = 0;
     for await (const key of scanKeys(this.redis, RedisKeys.oauthState('*'), 500)) {
       const raw = await this.redis.get(key);
-      const parsed = raw ? recordSchema.safeParse(JSON.parse(raw)) : undefined;
-      if (parsed?.success && parsed.data.userId === userId) removed += await this.redis.del(key);
+      if (raw && readStoredJson(recordSchema, raw)?.userId === userId) removed += await this.redis.del(key);
     }
     return removed;
   }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ErrorCode } from '@mailpush/errors';
 import { RedisKeys } from './redis-keys';
 import { RedisScript } from './redis-script';
 
@@ -7,7 +8,7 @@ export type QuotaKind = 'mailboxes' | 'devices';
 /** A user already holds as many mailboxes (or devices) as the operator allows. */
 export class QuotaExceededError extends Error {
   override name = 'QuotaExceededError';
-  readonly code: string;
+  readonly code: typeof ErrorCode.MailboxLimitReached | typeof ErrorCode.DeviceLimitReached;
 
   constructor(
     readonly kind: QuotaKind,
@@ -18,7 +19,7 @@ export class QuotaExceededError extends Error {
         ? `This user already has ${limit} mailboxes linked, the most this relay allows; remove one first`
         : `This user already has ${limit} devices registered, the most this relay allows; remove one first`,
     );
-    this.code = kind === 'mailboxes' ? 'mailbox_limit_reached' : 'device_limit_reached';
+    this.code = kind === 'mailboxes' ? ErrorCode.MailboxLimitReached : ErrorCode.DeviceLimitReached;
   }
 }
 

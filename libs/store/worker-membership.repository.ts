@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { REDIS } from './redis.provider';
 import { RedisKeys } from './redis-keys';
+import { readTransaction } from './transaction-replies';
 
 /** What workers announce on the workers channel: ownership moves that others act on at once. */
 export type OwnershipAnnouncement =
@@ -36,8 +37,11 @@ export class WorkerMembership {
       .zremrangebyscore(key, '-inf', now - 10 * ttlMs)
       .zrangebyscore(key, now - ttlMs, '+inf')
       .exec();
-    const live = (results?.[2]?.[1] as string[] | undefined) ?? [workerId];
-    return live.sort();
+    const live = readTransaction('worker heartbeat', results)
+      ?.at(2)
+      .array()
+      .map((member) => member.string());
+    return (live ?? [workerId]).sort();
   }
 
   /** Workers that heartbeated within `ttlMs`. */

@@ -8,6 +8,18 @@ import { AdminGuard } from '../common/auth.guards';
 
 type QueueCounts = Record<'waiting' | 'active' | 'delayed' | 'prioritized' | 'failed' | 'completed', number>;
 
+/** BullMQ answers the states asked for as a plain string-keyed record. */
+function queueCounts(raw: Record<string, number | undefined>): QueueCounts {
+  return {
+    waiting: raw.waiting ?? 0,
+    active: raw.active ?? 0,
+    delayed: raw.delayed ?? 0,
+    prioritized: raw.prioritized ?? 0,
+    failed: raw.failed ?? 0,
+    completed: raw.completed ?? 0,
+  };
+}
+
 export interface Overview {
   accounts: { total: number; byStatus: Partial<Record<AccountStatus, number>> };
   workers: { live: number; ids: string[] };
@@ -37,7 +49,7 @@ export class OverviewService {
       this.deadLetters.count(),
       ...this.queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed')),
     ]);
-    const queues = Object.fromEntries(this.queues.map((q, i) => [q.name, counts[i] as QueueCounts])) as Record<
+    const queues = Object.fromEntries(this.queues.map((q, i) => [q.name, queueCounts(counts[i] ?? {})])) as Record<
       QueueName,
       QueueCounts
     >;

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Response } from 'express';
+import { z } from 'zod';
 import { ErrorCode } from '@mailpush/errors';
 import { createLogger } from '@mailpush/logging';
 import { OwnerGoneError, QuotaExceededError } from '@mailpush/store';
@@ -35,16 +36,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
-      if (
-        typeof body === 'object' &&
-        body !== null &&
-        'error' in body &&
-        typeof (body as { error: unknown }).error === 'object'
-      ) {
+      if (typeof body === 'object' && body !== null && 'error' in body && typeof body.error === 'object') {
         res.status(status).json(body);
         return;
       }
-      const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
+      const message =
+        typeof body === 'string' ? body : (('message' in body ? body.message : undefined) ?? exception.message);
       res.status(status).json({
         error: {
           code: CODE_BY_STATUS[status] ?? ErrorCode.Unspecified,
@@ -53,10 +50,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       });
       return;
     }
-    const status = (exception as { status?: unknown; type?: unknown }).status;
+    const { status, type } = fieldsOf(exception);
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // body-parser errors (malformed JSON, too large, bad charset) carry a status and a type.
-      const type = (exception as { type?: unknown }).type;
       const message =
         type === 'entity.parse.failed'
           ? 'The request body is not valid JSON'
@@ -71,4 +67,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       .status(HttpStatus.INTERNAL_SERVER_ERROR)
       .json({ error: { code: ErrorCode.InternalError, message: 'Something went wrong on our side' } });
   }
+}
+
+/** What the filter reads of anything else thrown (body-parser's errors carry both); anything may be thrown. */
+const thrownFields = z.object({ status: z.unknown(), type: z.unknown() });
+
+function fieldsOf(thrown: unknown): { status?: unknown; type?: unknown } {
+  const parsed = thrownFields.safeParse(thrown);
+  return parsed.success ? parsed.data : {};
 }

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
+import { z } from 'zod';
 import { DeviceRepository, type Device, type User } from '@mailpush/store';
 import { notFound } from '../common/api-error';
 import { CurrentUser, UserGuard } from '../common/auth.guards';
@@ -21,9 +22,12 @@ export function presentDevice(device: Device) {
   };
 }
 
+const webPushSubscription = z.object({ endpoint: z.string() });
+
 function endpointOrigin(token: string): string | undefined {
   try {
-    return new URL((JSON.parse(token) as { endpoint: string }).endpoint).origin;
+    const parsed = webPushSubscription.safeParse(JSON.parse(token));
+    return parsed.success ? new URL(parsed.data.endpoint).origin : undefined;
   } catch {
     return undefined;
   }

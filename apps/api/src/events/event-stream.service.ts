@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, HttpStatus, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { z } from 'zod';
 import { ErrorCode } from '@mailpush/errors';
 import { ApiError } from '../common/api-error';
 import { UserEventsSubscriber } from './user-events.subscriber';
@@ -90,20 +91,24 @@ export class EventStreamService implements BeforeApplicationShutdown {
   }
 }
 
-function messageId(message: string): string | undefined {
+/** The two fields the stream reads of a published event; the event itself is passed on as published. */
+const publishedFields = z.object({ id: z.unknown(), type: z.unknown() });
+
+function fieldsOf(message: string): { id?: unknown; type?: unknown } {
   try {
-    const id = (JSON.parse(message) as { id?: unknown }).id;
-    return typeof id === 'string' && /^[\w.-]{1,128}$/.test(id) ? id : undefined;
+    const parsed = publishedFields.safeParse(JSON.parse(message));
+    return parsed.success ? parsed.data : {};
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+function messageId(message: string): string | undefined {
+  const { id } = fieldsOf(message);
+  return typeof id === 'string' && /^[\w.-]{1,128}$/.test(id) ? id : undefined;
 }
 
 /** `reauth` for a Reconnect event, `new-mail` for everything else. */
 function eventName(message: string): string {
-  try {
-    return (JSON.parse(message) as { type?: unknown }).type === 'reauth' ? 'reauth' : 'new-mail';
-  } catch {
-    return 'new-mail';
-  }
+  return fieldsOf(message).type === 'reauth' ? 'reauth' : 'new-mail';
 }

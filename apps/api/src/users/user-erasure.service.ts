@@ -139,7 +139,7 @@ export class UserErasureService {
   private async trimEvents(stream: string, ids: string[]): Promise<void> {
     let start = '-';
     for (;;) {
-      const entries = (await this.redis.xrange(stream, start, '+', 'COUNT', SCAN_COUNT)) as [string, string[]][];
+      const entries = await this.redis.xrange(stream, start, '+', 'COUNT', SCAN_COUNT);
       const doomed = entries.filter(([, fields]) => fields.some((f) => ids.some((id) => f.includes(id))));
       if (doomed.length > 0) await this.redis.xdel(stream, ...doomed.map(([entryId]) => entryId));
       if (entries.length < SCAN_COUNT) return;
