@@ -63,7 +63,7 @@ export interface ExistsTrace {
 /** What the preload traced since the previous probe (both reset at each probe). */
 export interface RoleTrace {
   exists: ExistsTrace[];
-  /** The process's event-loop delay (perf_hooks, 10 ms resolution's worth of samples), in ms. */
+  /** The process's event-loop delay (perf_hooks, sampled every 10 ms), in ms. */
   eventLoopDelayMs: { p50: number; p99: number; max: number; mean: number };
 }
 

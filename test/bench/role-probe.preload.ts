@@ -31,7 +31,8 @@ const MAX_COMMANDS_PER_TRACE = 8;
 const NS_PER_MS = 1e6;
 let traces: ExistsTrace[] = [];
 const currentTrace = new WeakMap<ImapFlow, ExistsTrace>();
-const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+const LOOP_DELAY_RESOLUTION_MS = 10;
+const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 /** Sub-ms wall-clock time, comparable with the bench's Date.now(). */
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -71,7 +72,8 @@ function traceImapFlow(): void {
 }
 
 function takeTrace(): RoleTrace {
-  const ms = (ns: number) => (Number.isFinite(ns) ? ns / NS_PER_MS : 0);
+  // The histogram records whole sampling intervals: the delay is what exceeds the resolution.
+  const ms = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / NS_PER_MS - LOOP_DELAY_RESOLUTION_MS) : 0);
   const trace: RoleTrace = {
     exists: traces,
     eventLoopDelayMs: {
