@@ -240,62 +240,6 @@ describe('MailboxSession lifecycle (scripted server, fake clock)', () => {
   });
 });
 
-describe('MailboxSession: the FETCH overlaps the cursor read (scripted server)', () => {
-  /** Published UIDs, in order. */
-  const uids = (published: NewMail[]) =>
-    published.flatMap((m) => (m.kind === 'messages' ? m.messages.map((x) => x.uid) : []));
-
-  it('after the first sync, the FETCH of a new message is sent while the cursor read is still pending', async () => {
-    let stored: MailboxCursor | null = { uidValidity: 7, lastUid: 1 };
-    /** While set, the cursor read waits for it. */
-    const gate: { held?: Promise<void>; open: () => void } = { open: () => undefined };
-    const h = await harness(
-      { messages: [{ uid: 1 }] },
-      {
-        loadCursor: async () => {
-          await gate.held;
-          return stored;
-        },
-        saveCursor: async (c) => {
-          stored = c;
-          return true;
-        },
-      },
-    );
-    await eventually(() => assert.equal(h.server.count('IDLE'), 1), FAST);
-    const fetches = h.server.count('UID FETCH');
-    gate.held = new Promise<void>((resolve) => (gate.open = resolve));
-    h.server.deliver({ uid: 2 });
-    await eventually(() => assert.equal(h.server.count('UID FETCH'), fetches + 1), FAST);
-    assert.deepEqual(uids(h.published), [], 'nothing is published before the cursor is read');
-    gate.open();
-    await eventually(() => assert.equal(stored?.lastUid, 2), FAST);
-    assert.deepEqual(uids(h.published), [2]);
-    assert.equal(h.server.count('UID FETCH'), fetches + 1, 'one FETCH for the message');
-  });
-
-  it('a cursor moved behind the session: the early rows are dropped, the FETCH starts again at Redis’s cursor', async () => {
-    let stored: MailboxCursor | null = { uidValidity: 7, lastUid: 1 };
-    const h = await harness(
-      { messages: [{ uid: 1 }] },
-      {
-        loadCursor: async () => stored,
-        saveCursor: async (c) => {
-          stored = c;
-          return true;
-        },
-      },
-    );
-    await eventually(() => assert.equal(h.server.count('IDLE'), 1), FAST);
-    // Another writer (the session knows nothing of it) already covered UID 2.
-    stored = { uidValidity: 7, lastUid: 2 };
-    h.server.deliver({ uid: 2 });
-    h.server.deliver({ uid: 3 });
-    await eventually(() => assert.equal(stored?.lastUid, 3), FAST);
-    assert.deepEqual(uids(h.published), [3]);
-  });
-});
-
 /** The table is what the compiler checks moves against: a move from a literal phase it does not list does not compile. */
 type NextOf<F extends keyof typeof SESSION_TRANSITIONS> = (typeof SESSION_TRANSITIONS)[F][number];
 const failedIsFinal: [NextOf<'failed'>] extends [never] ? true : false = true;

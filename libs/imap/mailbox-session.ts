@@ -105,8 +105,6 @@ export class MailboxSession {
   private readonly lifecycle: Lifecycle<SessionState, typeof SESSION_TRANSITIONS>;
   private readonly commands: CommandQueue;
   private readonly monitor: LivenessMonitor;
-  /** The cursor as this session last read or wrote it: only where the next FETCH starts, never trusted. */
-  private knownCursor: MailboxCursor | undefined;
 
   constructor(private readonly deps: SessionDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -303,28 +301,12 @@ export class MailboxSession {
     if (this.watching() === 'idle') this.commands.enqueueCoalesced(() => this.syncSelected());
   }
 
-  /**
-   * Publish first, then advance the cursor: at-least-once, made exactly-once by the job ids.
-   * The FETCH above the cursor this session last read or wrote starts while the cursor is read
-   * from Redis (the two round trips overlap); its rows count only if Redis holds that same cursor.
-   */
+  /** Publish first, then advance the cursor: at-least-once, made exactly-once by the job ids. */
   private async syncSelected(): Promise<void> {
     const mailbox = this.client.mailbox;
     if (this.isOver() || !mailbox) return;
     const uidValidity = Number(mailbox.uidValidity);
-    const hint = this.knownCursor;
-    const early =
-      hint && hint.uidValidity === uidValidity && hint.pendingSummary === undefined && mailbox.exists > 0
-        ? this.fetchAbove(uidValidity, hint.lastUid)
-        : undefined;
-    // Awaited below, or only settled when the cursor says otherwise: never left unhandled.
-    early?.catch(noop);
-    let cursor: MailboxCursor | null;
-    try {
-      cursor = await this.loadCursor();
-    } finally {
-      if (early) await early.catch(noop);
-    }
+    let cursor = await this.deps.loadCursor();
     if (!cursor || cursor.uidValidity !== uidValidity) {
       // New UIDVALIDITY: old UIDs mean nothing now. Start at the top without notifying history.
       const top = await this.highestUid();
@@ -346,8 +328,24 @@ export class MailboxSession {
     }
     if (mailbox.exists === 0) return;
     const { summaryThreshold, notifySeen } = this.deps.settings;
-    const { rows, envelopes } =
-      early && hint && sameCursor(hint, cursor) ? await early : await this.fetchAbove(uidValidity, cursor.lastUid);
+    // UIDNEXT is exact right after SELECT (the catch-up) and only a hint later: a large gap is
+    // fetched without envelopes first, so a week of mail costs flags, not envelopes.
+    const wide = mailbox.uidNext - 1 - cursor.lastUid > summaryThreshold;
+    const rows: CatchUpRow[] = [];
+    const envelopes = new Map<number, NewMessage>();
+    const lastUid = cursor.lastUid;
+    // `n:*` returns the last message even when nothing is above n: drop UIDs <= lastUid.
+    for await (const msg of this.client.fetch(
+      `${lastUid + 1}:*`,
+      { uid: true, flags: true, envelope: !wide, internalDate: !wide },
+      { uid: true },
+    )) {
+      if (msg.uid <= lastUid) continue;
+      const seen = msg.flags?.has(SEEN) ?? false;
+      rows.push({ uid: msg.uid, seen });
+      if (!wide && (notifySeen || !seen) && envelopes.size <= summaryThreshold)
+        envelopes.set(msg.uid, toNewMessage(uidValidity, msg));
+    }
     const plan = planCatchUp(uidValidity, rows, { notifySeen, summaryThreshold });
     switch (plan.kind) {
       case 'none':
@@ -377,36 +375,6 @@ export class MailboxSession {
     }
   }
 
-  /** Every UID above `lastUid`, with its envelope unless the gap is wide. */
-  private async fetchAbove(uidValidity: number, lastUid: number): Promise<FetchedRows> {
-    const { summaryThreshold, notifySeen } = this.deps.settings;
-    const mailbox = this.client.mailbox;
-    // UIDNEXT is exact right after SELECT (the catch-up) and only a hint later: a large gap is
-    // fetched without envelopes first, so a week of mail costs flags, not envelopes.
-    const wide = mailbox !== false && mailbox.uidNext - 1 - lastUid > summaryThreshold;
-    const rows: CatchUpRow[] = [];
-    const envelopes = new Map<number, NewMessage>();
-    // `n:*` returns the last message even when nothing is above n: drop UIDs <= lastUid.
-    for await (const msg of this.client.fetch(
-      `${lastUid + 1}:*`,
-      { uid: true, flags: true, envelope: !wide, internalDate: !wide },
-      { uid: true },
-    )) {
-      if (msg.uid <= lastUid) continue;
-      const seen = msg.flags?.has(SEEN) ?? false;
-      rows.push({ uid: msg.uid, seen });
-      if (!wide && (notifySeen || !seen) && envelopes.size <= summaryThreshold)
-        envelopes.set(msg.uid, toNewMessage(uidValidity, msg));
-    }
-    return { rows, envelopes };
-  }
-
-  private async loadCursor(): Promise<MailboxCursor | null> {
-    const cursor = await this.deps.loadCursor();
-    this.knownCursor = cursor ?? undefined;
-    return cursor;
-  }
-
   /**
    * INBOX's unseen count for the app badge. STATUS on the selected mailbox is discouraged by
    * RFC 3501 but answered by the servers we know; one that refuses just gets no badge.
@@ -430,7 +398,6 @@ export class MailboxSession {
 
   private async save(cursor: MailboxCursor): Promise<void> {
     if (!(await this.deps.saveCursor(cursor))) throw new LeaseLost('lease lost');
-    this.knownCursor = cursor;
   }
 
   /** The mode INBOX is watched in, while the session is watching. */
@@ -487,15 +454,6 @@ export class MailboxSession {
     const s = this.lifecycle.current();
     return (s.phase === 'stopped' || s.phase === 'failed') && s.failure instanceof LeaseLost;
   }
-}
-
-interface FetchedRows {
-  rows: CatchUpRow[];
-  envelopes: Map<number, NewMessage>;
-}
-
-function sameCursor(a: MailboxCursor, b: MailboxCursor): boolean {
-  return a.uidValidity === b.uidValidity && a.lastUid === b.lastUid && b.pendingSummary === undefined;
 }
 
 function toNewMessage(uidValidity: number, msg: FetchMessageObject): NewMessage {
