@@ -46,10 +46,19 @@ describe('npm run bench (smoke)', () => {
     for (const who of ['worker', 'imapflow', 'raw'] as const)
       assert.ok(density.perMailbox[who].heapKb > 0, `${who} holds its connections on the heap`);
 
-    const latency = row('latency').details as { messages: number; notPushed: number; notAnnounced: number };
+    const latency = row('latency').details as {
+      messages: number;
+      notPushed: number;
+      notAnnounced: number;
+      pushMinusExistsByStageMs: Record<string, { n: number }>;
+    };
     assert.equal(latency.messages, 10);
     assert.equal(latency.notPushed, 0);
     assert.equal(latency.notAnnounced, 0);
+    // The worker's own EXISTS, traced by the preload, splits Dovecot's share from the worker's.
+    const stages = latency.pushMinusExistsByStageMs;
+    assert.equal(stages['dovecot: observer EXISTS → worker EXISTS']?.n, latency.messages);
+    assert.ok((stages['worker:   STATUS (badge)']?.n ?? 0) > 0, 'the worker stage split into its commands');
     for (const f of row('latency').figures.filter((x) => x.floor !== undefined))
       assert.ok(f.floor! > 0 && f.mailpush > 0, f.measure);
 

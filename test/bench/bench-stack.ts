@@ -181,6 +181,8 @@ export interface BenchRole {
   memory(): Promise<MemorySample>;
   /** Redis commands the process has sent so far (also runs a full GC). */
   redisCommands(): Promise<RedisCommandCounts>;
+  /** The whole probe: Redis commands so far, and what was traced since the previous probe. */
+  sample(): Promise<ProbeSample>;
 }
 
 const PRELOAD = resolve(__dirname, 'role-probe.preload.js');
@@ -247,6 +249,9 @@ export async function startRole(
     },
     async redisCommands() {
       return (await probe(false)).redis;
+    },
+    sample() {
+      return probe(false);
     },
   };
 }

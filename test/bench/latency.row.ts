@@ -12,7 +12,7 @@ import {
   type BenchStack,
   type SeededMailbox,
 } from './bench-stack';
-import { cpuMs, type RedisCommandCounts } from './process-stats';
+import { cpuMs, type ExistsTrace, type RedisCommandCounts, type RoleTrace } from './process-stats';
 import { distribution, type Distribution, type Figure, type RowResult } from './bench-report';
 import { IdleHolder } from './floors/idle-holder.client';
 import { log } from './bench-progress';
@@ -117,7 +117,8 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
     log(
       `latency: ${total} messages at ${o.rate}/s into ${targets.length} observed of ${seeded.length} watched mailboxes`,
     );
-    const sent0 = { worker: await o.worker.redisCommands(), dispatcher: await dispatcher.redisCommands() };
+    // This probe also empties the worker's trace: the next one holds the run's EXISTS alone.
+    const sent0 = { worker: (await o.worker.sample()).redis, dispatcher: await dispatcher.redisCommands() };
     const redis0 = await redisSnapshot(stack.client);
     const cpu0 = { worker: cpuMs(o.worker.proc.pid), dispatcher: cpuMs(dispatcher.proc.pid) };
     const startUs = Number(process.hrtime.bigint() / 1000n);
@@ -139,7 +140,9 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
     const runMs = Date.now() - startAt;
     const windowUs = [startUs, Number(process.hrtime.bigint() / 1000n)];
     const redis = redisWork(redis0, await redisSnapshot(stack.client));
-    const sent1 = { worker: await o.worker.redisCommands(), dispatcher: await dispatcher.redisCommands() };
+    const workerSample = await o.worker.sample();
+    const sent1 = { worker: workerSample.redis, dispatcher: await dispatcher.redisCommands() };
+    const workerExists = workerExistsLookup(workerSample.trace);
     const perMessage = (a: RedisCommandCounts, b: RedisCommandCounts) => ({
       commands: (b.commands - a.commands) / sent.length,
       roundTrips: (b.standalone - a.standalone + b.pipelines - a.pipelines) / sent.length,
@@ -170,6 +173,7 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
       stack,
       complete.map((s) => ({
         existsAt: existsAt(s)!,
+        worker: workerExists(s.user, s.count),
         pushedAt: pushedAt.get(s.subject)!,
         messageKey: messageKeys.get(s.subject),
         deviceId: s.deviceId,
@@ -178,7 +182,14 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
     const notPushed = sent.filter((s) => !pushedAt.has(s.subject)).length;
     const notAnnounced = sent.filter((s) => existsAt(s) === undefined).length;
     for (const [stage, dist] of Object.entries(stages))
-      log(`latency:   ${stage.padEnd(34)} p50 ${dist.p50} ms, p99 ${dist.p99} ms, max ${dist.max} ms`);
+      log(
+        `latency:   ${stage.padEnd(42)} p50 ${dist.p50} ms, p95 ${dist.p95} ms, p99 ${dist.p99} ms, max ${dist.max} ms`,
+      );
+    const loop = workerSample.trace.eventLoopDelayMs;
+    log(
+      `latency:   worker event-loop delay p50 ${loop.p50.toFixed(1)} ms, p99 ${loop.p99.toFixed(1)} ms, ` +
+        `max ${loop.max.toFixed(1)} ms`,
+    );
     log(
       `latency:   alone in its mailbox for 1 s: p99 ${byFollowing.alone.p99} ms (n=${byFollowing.alone.n}); ` +
         `< 1 s after another: p99 ${byFollowing.followingAnother.p99} ms (n=${byFollowing.followingAnother.n})`,
@@ -218,6 +229,7 @@ export async function latencyRow(stack: BenchStack, seeded: SeededMailbox[], o: 
         deliveryToPushMs: d.push,
         pushMinusExistsMs: d.gap,
         pushMinusExistsByStageMs: stages,
+        workerEventLoopDelayMs: workerSample.trace.eventLoopDelayMs,
         // A message delivered < 1 s after another to the same mailbox can land while the worker is
         // out of IDLE fetching the first; the server then announces it only after re-entering IDLE.
         pushMinusExistsByFollowingMs: byFollowing,
@@ -270,20 +282,65 @@ async function jobTimes(
   }
 }
 
+/** The k-th message of a mailbox is announced to the worker by its connection's first EXISTS of at least k. */
+function workerExistsLookup(trace: RoleTrace): (user: string, count: number) => ExistsTrace | undefined {
+  const byUser = new Map<string, ExistsTrace[]>();
+  for (const t of trace.exists) {
+    const list = byUser.get(t.user) ?? [];
+    list.push(t);
+    byUser.set(t.user, list);
+  }
+  return (user, count) => byUser.get(user)?.find((t) => t.count >= count);
+}
+
+/** When the worker's connection ended its IDLE and ran the FETCH and STATUS that follow an EXISTS. */
+function workerSteps(
+  t: ExistsTrace,
+): { idleDoneAt: number; fetch: [number, number]; status?: [number, number] } | undefined {
+  const idle = t.commands.find((c) => c.command === 'IDLE' && c.startAt < t.at);
+  const fetch = t.commands.find((c) => c.command === 'FETCH' && c.endAt > t.at);
+  if (!idle || !fetch) return undefined;
+  const status = t.commands.find((c) => c.command === 'STATUS' && c.startAt >= fetch.endAt);
+  return {
+    idleDoneAt: idle.endAt,
+    fetch: [fetch.startAt, fetch.endAt],
+    ...(status ? { status: [status.startAt, status.endAt] as [number, number] } : {}),
+  };
+}
+
+const round1 = (ms: number) => Math.round(ms * 10) / 10;
+
 /**
- * Where push − EXISTS goes, from the queues' event streams: EXISTS → the worker's event on
- * `mail-events`; waiting for the fan-out; the fan-out until the message's delivery job exists;
- * waiting for a delivery slot; the delivery until the fake has it.
+ * Where push − EXISTS goes: the observer's EXISTS → the worker connection's own (Dovecot runs one
+ * process per connection: each is told on its own), from the worker's trace; the worker's EXISTS →
+ * its event on `mail-events`, split into its steps (the cursor read and IDLE's end, the FETCH, the
+ * badge's STATUS, the enqueue); then, from the queues' event streams: waiting for the fan-out; the
+ * fan-out until the message's delivery job exists; waiting for a delivery slot; the delivery until
+ * the fake has it.
  */
 async function stageBreakdown(
   stack: BenchStack,
-  messages: { existsAt: number; pushedAt: number; messageKey: string | undefined; deviceId: string }[],
+  messages: {
+    existsAt: number;
+    worker: ExistsTrace | undefined;
+    pushedAt: number;
+    messageKey: string | undefined;
+    deviceId: string;
+  }[],
 ): Promise<Record<string, Distribution>> {
   const prefix = stack.env.MAILPUSH_QUEUE_PREFIX ?? 'mailpush';
   const events = new Queue(QueueName.MailEvents, { connection: stack.client, prefix });
   const deliveries = new Queue(QueueName.Deliveries, { connection: stack.client, prefix });
   const stages: Record<string, number[]> = {
+    'observer EXISTS → event queued': [],
+    'dovecot: observer EXISTS → worker EXISTS': [],
     'worker: EXISTS → event queued': [],
+    'worker:   EXISTS → FETCH called (cursor read)': [],
+    'worker:   FETCH called → IDLE done (DONE)': [],
+    'worker:   IDLE done → FETCH answered': [],
+    'worker:   FETCH → STATUS sent': [],
+    'worker:   STATUS (badge)': [],
+    'worker:   last reply → event queued': [],
     'queue: event waits for fan-out': [],
     'fan-out: → delivery queued': [],
     'queue: delivery waits for a slot': [],
@@ -302,7 +359,26 @@ async function stageBreakdown(
       const event = eventTimes.get(m.messageKey);
       const delivery = deliveryTimes.get(m.messageKey);
       if (!event?.addedAt || !event.activeAt || !delivery?.addedAt || !delivery.activeAt) continue;
-      stages['worker: EXISTS → event queued']!.push(event.addedAt - m.existsAt);
+      stages['observer EXISTS → event queued']!.push(event.addedAt - m.existsAt);
+      if (m.worker) {
+        // The stream ids are whole ms: the worker's own times are rounded to match.
+        const workerAt = Math.floor(m.worker.at);
+        stages['dovecot: observer EXISTS → worker EXISTS']!.push(workerAt - m.existsAt);
+        stages['worker: EXISTS → event queued']!.push(event.addedAt - workerAt);
+        const steps = workerSteps(m.worker);
+        if (steps) {
+          // imapflow ends the IDLE inside the FETCH's call: DONE, IDLE's OK, then the FETCH.
+          stages['worker:   EXISTS → FETCH called (cursor read)']!.push(round1(steps.fetch[0] - m.worker.at));
+          stages['worker:   FETCH called → IDLE done (DONE)']!.push(round1(steps.idleDoneAt - steps.fetch[0]));
+          stages['worker:   IDLE done → FETCH answered']!.push(round1(steps.fetch[1] - steps.idleDoneAt));
+          const last = steps.status?.[1] ?? steps.fetch[1];
+          if (steps.status) {
+            stages['worker:   FETCH → STATUS sent']!.push(round1(steps.status[0] - steps.fetch[1]));
+            stages['worker:   STATUS (badge)']!.push(round1(steps.status[1] - steps.status[0]));
+          }
+          stages['worker:   last reply → event queued']!.push(round1(event.addedAt - Math.floor(last)));
+        }
+      }
       stages['queue: event waits for fan-out']!.push(event.activeAt - event.addedAt);
       stages['fan-out: → delivery queued']!.push(delivery.addedAt - event.activeAt);
       stages['queue: delivery waits for a slot']!.push(delivery.activeAt - delivery.addedAt);

@@ -45,7 +45,30 @@ export interface RedisCommandCounts {
   byName: Record<string, number>;
 }
 
+/** One IMAP command a connection ran after an EXISTS (ms since the epoch, sub-ms precision). */
+export interface TracedCommand {
+  command: string;
+  startAt: number;
+  endAt: number;
+}
+
+/** An EXISTS a role's IMAP connection received, and the commands that connection ran next. */
+export interface ExistsTrace {
+  user: string;
+  count: number;
+  at: number;
+  commands: TracedCommand[];
+}
+
+/** What the preload traced since the previous probe (both reset at each probe). */
+export interface RoleTrace {
+  exists: ExistsTrace[];
+  /** The process's event-loop delay (perf_hooks, sampled every 10 ms), in ms. */
+  eventLoopDelayMs: { p50: number; p99: number; max: number; mean: number };
+}
+
 export interface ProbeSample extends MemorySample {
   seq: number;
   redis: RedisCommandCounts;
+  trace: RoleTrace;
 }
