@@ -60,7 +60,7 @@ const USAGE = `usage: npm run bench -- [options]
   --no-apns-http2        push row: skip the second APNs pass with APNS_CLIENT=http2 (default: measured)
   --concurrency C        dispatcher deliveries in flight, and the floor's (default 50, the product default)
   --failover-mailboxes F mailboxes shared by the two workers of the failover (default 400)
-  --connect-rate R       connects/s per worker and host (default: the product's, 10 per host)
+  --connect-rate R       connects/s per worker and host, and fleet-wide per host (default: the product's, 10 and 20)
   --lease-ttl-ms T       lease TTL (default: the product's, 30000)
   --settle-ms MS         pause before each memory sample (default 3000)
   --profile              CPU profiles (--cpu-prof) of worker and dispatcher, heap snapshots of the worker
@@ -143,6 +143,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       ? {
           MAILPUSH_CONNECT_RATE_PER_HOST: String(o.connectRate),
           MAILPUSH_CONNECT_RATE_PER_WORKER: String(Math.max(o.connectRate, 50)),
+          // The fleet-wide bucket per host (default 20/s) would otherwise cap a faster rate.
+          MAILPUSH_CONNECT_RATE_PER_HOST_FLEET: String(Math.max(o.connectRate, 20)),
         }
       : {}),
     ...(o.leaseTtlMs !== undefined ? { MAILPUSH_LEASE_TTL_MS: String(o.leaseTtlMs) } : {}),
