@@ -9,23 +9,12 @@ import {
   UserRepository,
   sha256Hex,
   slotOf,
-  type NewAccount,
 } from '@mailpush/store';
 import { eventually } from '../harness';
-import { makeAdminToken, makeMasterKey } from '../support/factories';
+import { makeAdminToken, makeMasterKey, makeNewAccount } from '../support/factories';
 import { useRealRedis } from './redis.fixture';
 
 const MAX_ACCOUNTS = 2;
-
-function makeNewAccount(overrides: Partial<NewAccount> = {}): NewAccount {
-  return {
-    email: 'person@example.com',
-    imap: { host: 'imap.example.com', port: 993, tls: true },
-    username: 'person@example.com',
-    password: 'app-password',
-    ...overrides,
-  };
-}
 
 const oauthGrant = (refreshToken: string) => ({
   provider: 'google',

@@ -11,22 +11,11 @@ import {
   StoredValueError,
   UserRepository,
   sha256Hex,
-  type NewAccount,
 } from '@mailpush/store';
-import { makeAdminToken, makeApnsToken, makeMasterKey } from '../support/factories';
+import { makeAdminToken, makeApnsToken, makeMasterKey, makeNewAccount } from '../support/factories';
 import { useRealRedis } from './redis.fixture';
 
 const SECRET_MARK = 'hunter2-secret-mark';
-
-function makeNewAccount(overrides: Partial<NewAccount> = {}): NewAccount {
-  return {
-    email: 'person@example.com',
-    imap: { host: 'imap.example.com', port: 993, tls: true },
-    username: 'person@example.com',
-    password: 'app-password',
-    ...overrides,
-  };
-}
 
 const oauthGrant = {
   provider: 'google',

@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NewAccount } from '@mailpush/store';
 
 /** A fresh APNs p8 key (P-256, PKCS#8 PEM) on disk, with its ids. */
 export function makeApnsKey(): { keyFile: string; publicKeyPem: string; keyId: string; teamId: string } {
@@ -30,5 +31,16 @@ export function makeMessage(overrides: { from?: string; subject?: string; body?:
     from: overrides.from ?? `Sender ${counter} <sender${counter}@example.com>`,
     subject: overrides.subject ?? `Test message ${counter} ${randomBytes(4).toString('hex')}`,
     body: overrides.body ?? 'Hello from the test suite.',
+  };
+}
+
+/** A password account as the repository takes it. */
+export function makeNewAccount(overrides: Partial<NewAccount> = {}): NewAccount {
+  return {
+    email: 'person@example.com',
+    imap: { host: 'imap.example.com', port: 993, tls: true },
+    username: 'person@example.com',
+    password: 'app-password',
+    ...overrides,
   };
 }
